@@ -1,0 +1,227 @@
+"""Lowering: the IR becomes pure JAX functions — init, field evaluation with
+derivatives, residuals, and one loss covering every term (jit it once)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+from jax import lax
+
+from pdeforge.dsl.diagnostics import error
+from . import network
+from .derivatives import Plan, evaluate
+from .ir import IR
+
+_FUNCS = {sp.sin: jnp.sin, sp.cos: jnp.cos, sp.tan: jnp.tan, sp.exp: jnp.exp, sp.log: jnp.log,
+          sp.tanh: jnp.tanh, sp.sinh: jnp.sinh, sp.cosh: jnp.cosh, sp.Abs: jnp.abs}
+
+
+def to_jax(expr, env: dict):
+    """Evaluate a sympy expression with jnp; `env` maps Symbols to arrays or floats."""
+    memo = {}
+
+    def ev(e):
+        if e in memo:
+            return memo[e]
+        if e in env:
+            v = env[e]
+        elif e.is_Number or e.is_NumberSymbol:
+            v = float(e)
+        elif e.is_Add:
+            v = ev(e.args[0])
+            for a in e.args[1:]:
+                v = v + ev(a)
+        elif e.is_Mul:
+            v = ev(e.args[0])
+            for a in e.args[1:]:
+                v = v * ev(a)
+        elif e.is_Pow:
+            b, p = e.args
+            if p.is_Integer:
+                n = int(p)
+                v = lax.integer_pow(_arr(ev(b)), n) if n >= 0 else 1.0 / lax.integer_pow(_arr(ev(b)), -n)
+            elif p == sp.Rational(1, 2):
+                v = jnp.sqrt(ev(b))
+            elif p == sp.Rational(-1, 2):
+                v = 1.0 / jnp.sqrt(ev(b))
+            else:
+                v = jnp.power(ev(b), ev(p))
+        elif e.func in _FUNCS:
+            v = _FUNCS[e.func](ev(e.args[0]))
+        else:
+            raise error("E230", f"cannot lower `{e}` to JAX")
+        memo[e] = v
+        return v
+    return ev(expr)
+
+
+def _arr(v):
+    return jnp.asarray(v)
+
+
+@dataclass
+class _RegionCode:
+    key: str
+    kind: str
+    coord_index: int | None
+    value: float | None
+    atoms: dict          # placeholder Symbol -> (field, multi-index)
+    cse: list            # [(Symbol, expr)]
+    outputs: list        # [(term index, expr)]
+    plans: dict          # model name -> (Plan, {field -> output column})
+
+
+class Lowered:
+    """The lowered problem: pure functions over (params, points)."""
+
+    def __init__(self, ir: IR, dtype=jnp.float32):
+        self.ir, self.dtype = ir, dtype
+        self.coords = [c.name for c in ir.coords]
+        self.D = len(self.coords)
+        self.lo = np.array([c.lo for c in ir.coords])
+        self.hi = np.array([c.hi for c in ir.coords])
+        self.term_names = [t.name for t in ir.terms]
+        chk = ir.checked
+        self.graphs, self._apply, self._init = {}, {}, {}
+        for m in ir.models:
+            arch = chk.architectures[m.arch]
+            g = network.build_graph(arch, m.call, len(m.inputs), len(m.fields))
+            self.graphs[m.name] = g
+            self._init[m.name] = network.make_init(g, dtype)
+            self._apply[m.name] = network.make_apply(g)
+        self.field_model = {f: (m, j) for m in ir.models for j, f in enumerate(m.fields)}
+        self.regions = {k: self._region_code(k) for k in ir.regions}
+        self.param_count = sum(network.param_count(g) for g in self.graphs.values())
+
+    # ---- networks as functions of all coordinates, inputs scaled to [-1, 1]
+    def model_fn(self, params, m):
+        idx = np.array([self.coords.index(c) for c in m.inputs])
+        lo, hi = self.lo[idx], self.hi[idx]
+        scale = jnp.asarray(2.0 / (hi - lo), self.dtype)
+        shift = jnp.asarray(-(hi + lo) / (hi - lo), self.dtype)
+        apply, p = self._apply[m.name], params["nets"][m.name]
+
+        def F(X):
+            return apply(p, X[:, idx] * scale + shift)
+        return F
+
+    def init(self, key):
+        keys = jax.random.split(key, len(self.ir.models))
+        return {"nets": {m.name: self._init[m.name](k) for k, m in zip(keys, self.ir.models)}}
+
+    # ---- per-region code: placeholders for each field derivative, CSE across terms
+    def _region_code(self, key):
+        ir, S = self.ir, self.ir.symbols
+        reg = ir.regions[key]
+        outputs = []
+        for ti, t in enumerate(ir.terms):
+            for rk, expr in t.parts:
+                if rk == key:
+                    outputs.append((ti, expr))
+        coord_syms = [S.coord[c] for c in self.coords]
+        atoms, repl = {}, {}
+        for _, expr in outputs:
+            for d in expr.atoms(sp.Derivative):
+                f = d.expr
+                if not isinstance(f, sp.core.function.AppliedUndef):
+                    raise error("E231", f"cannot lower the derivative `{d}`")
+                a = [0] * self.D
+                for s, n in d.variable_count:
+                    a[coord_syms.index(s)] += int(n)
+                repl[d] = (f.func.__name__, tuple(a))
+            for f in expr.atoms(sp.core.function.AppliedUndef):
+                repl.setdefault(f, (f.func.__name__, (0,) * self.D))
+        sym_of = {}
+        for atom, k in repl.items():
+            if k not in sym_of:
+                sym_of[k] = sp.Symbol(f"_{k[0]}_" + "".join(map(str, k[1])), real=True)
+            atoms[sym_of[k]] = k
+        mapping = {atom: sym_of[k] for atom, k in repl.items()}
+        consts = ir.const_values
+        exprs = [e.xreplace(mapping).xreplace(consts) for _, e in outputs]
+        reps, reduced = sp.cse(exprs, optimizations="basic") if exprs else ([], [])
+        plans = {}
+        for m in ir.models:
+            idx = [k[1] for k in atoms.values() if k[0] in m.fields]
+            if idx:
+                plans[m.name] = Plan.of(idx, self.D)
+        ci = self.coords.index(reg.coord) if reg.coord else None
+        return _RegionCode(key, reg.kind, ci, reg.value, atoms, reps,
+                           [(ti, r) for (ti, _), r in zip(outputs, reduced)], plans)
+
+    def _derivs(self, params, X, code: _RegionCode):
+        vals = {}
+        for m in self.ir.models:
+            if m.name not in code.plans:
+                continue
+            out = evaluate(self.model_fn(params, m), X, code.plans[m.name])
+            for a, arr in out.items():
+                for j, f in enumerate(m.fields):
+                    vals[(f, a)] = arr[:, j]
+        return vals
+
+    def _eval_region(self, params, X, code: _RegionCode):
+        S = self.ir.symbols
+        env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
+        vals = self._derivs(params, X, code)
+        if code.kind == "periodic":
+            Xh = X.at[:, code.coord_index].set(self.hi[code.coord_index])
+            vh = self._derivs(params, Xh, code)
+            vals = {k: v - vh[k] for k, v in vals.items()}
+        for s, k in code.atoms.items():
+            env[s] = vals[k]
+        for s, e in code.cse:
+            env[s] = to_jax(e, env)
+        res = {}
+        n = X.shape[0]
+        for ti, e in code.outputs:
+            r = to_jax(e, env)
+            res.setdefault(ti, []).append(jnp.broadcast_to(jnp.asarray(r, X.dtype), (n,)))
+        return res
+
+    # ---- public pure functions
+    def residuals(self, params, batch):
+        """{term name: residual at each of its points}."""
+        acc = {}
+        for key, code in self.regions.items():
+            if key not in batch:
+                continue
+            for ti, rs in self._eval_region(params, batch[key], code).items():
+                acc.setdefault(ti, []).extend(rs)
+        return {self.term_names[ti]: jnp.concatenate(rs) for ti, rs in sorted(acc.items())}
+
+    def loss(self, params, batch, weights=None):
+        """(total, {term: mean squared residual}) — one function for every term."""
+        res = self.residuals(params, batch)
+        terms = {k: jnp.mean(r ** 2) for k, r in res.items()}
+        total = sum((weights.get(k, 1.0) if weights else 1.0) * v for k, v in terms.items())
+        return total, terms
+
+    def predict(self, params, X):
+        X = jnp.asarray(X, self.dtype)
+        out = {}
+        for m in self.ir.models:
+            Y = self.model_fn(params, m)(X)
+            for j, f in enumerate(m.fields):
+                out[f] = Y[:, j]
+        return out
+
+    def exact(self, X):
+        S = self.ir.symbols
+        env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
+        env.update(self.ir.const_values)
+        return {f: jnp.broadcast_to(jnp.asarray(to_jax(e, env), X.dtype), (X.shape[0],)) for f, e in self.ir.exact.items()}
+
+    def plan_text(self):
+        lines = []
+        for key, code in self.regions.items():
+            for mname, plan in code.plans.items():
+                lines.append(f"region {key}, model {mname} ({', '.join(self.field_model_fields(mname))}):")
+                lines += ["  " + s for s in plan.describe(self.coords)]
+        return "\n".join(lines)
+
+    def field_model_fields(self, mname):
+        return next(m.fields for m in self.ir.models if m.name == mname)

@@ -1,0 +1,274 @@
+"""AST of a .pde program. Every node carries the `Span` of its source text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import Span
+
+
+# ---- expressions -------------------------------------------------------------
+@dataclass
+class Expr:
+    span: Span | None
+
+
+@dataclass
+class Num(Expr):
+    value: float
+    text: str
+
+
+@dataclass
+class Name(Expr):
+    id: str
+
+
+@dataclass
+class Kwarg:
+    name: str
+    value: Expr
+    span: Span | None
+
+
+@dataclass
+class Call(Expr):
+    func: str
+    args: list
+    kwargs: list          # [Kwarg]
+    func_span: Span | None = None
+
+    def kwarg(self, name, default=None):
+        for k in self.kwargs:
+            if k.name == name:
+                return k.value
+        return default
+
+
+@dataclass
+class BinOp(Expr):
+    op: str               # + - * / ^
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass
+class Tuple(Expr):
+    items: list
+
+
+@dataclass
+class Interval(Expr):
+    lo: Expr
+    hi: Expr
+
+
+def walk(e):
+    """Yield every sub-expression, parents first."""
+    yield e
+    if isinstance(e, Call):
+        for a in e.args:
+            yield from walk(a)
+        for k in e.kwargs:
+            yield from walk(k.value)
+    elif isinstance(e, BinOp):
+        yield from walk(e.left)
+        yield from walk(e.right)
+    elif isinstance(e, Neg):
+        yield from walk(e.operand)
+    elif isinstance(e, (Tuple,)):
+        for a in e.items:
+            yield from walk(a)
+    elif isinstance(e, Interval):
+        yield from walk(e.lo)
+        yield from walk(e.hi)
+
+
+# ---- statements --------------------------------------------------------------
+@dataclass
+class Stmt:
+    span: Span | None
+
+
+@dataclass
+class Problem(Stmt):
+    name: str
+
+
+@dataclass
+class Use(Stmt):
+    target: str
+    is_path: bool
+
+
+@dataclass
+class Const(Stmt):
+    name: str
+    value: Expr
+    name_span: Span | None = None
+
+
+@dataclass
+class Domain(Stmt):
+    names: list
+    shape: Expr             # Interval, or a shape call such as rectangle(...)
+    name_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Time(Stmt):
+    name: str
+    interval: Expr
+    name_span: Span | None = None
+
+
+@dataclass
+class Param(Stmt):
+    name: str
+    bounds: Expr
+    guess: Expr | None
+    name_span: Span | None = None
+
+
+@dataclass
+class FieldDecl(Stmt):
+    name: str
+    args: list
+    arg_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Hard:
+    span: Span | None
+    options: list           # [Kwarg]
+
+
+@dataclass
+class Equation(Stmt):
+    label: str | None
+    lhs: Expr
+    rhs: Expr
+    hard: Hard | None
+
+
+@dataclass
+class Region:
+    span: Span | None
+    coord: str | None       # face `coord = value`, or None for a named region
+    value: Expr | None
+    name: str | None = None  # `boundary`, ...
+
+
+@dataclass
+class Condition(Stmt):
+    label: str | None
+    lhs: Expr
+    rhs: Expr | None        # None: a constraint-like call such as periodic(u, x)
+    regions: list
+    hard: Hard | None
+
+
+@dataclass
+class Relation:
+    span: Span | None
+    parts: list             # [Expr, op, Expr, (op, Expr)]
+
+
+@dataclass
+class Constraint(Stmt):
+    label: str | None
+    relations: list
+    hard: Hard | None
+
+
+@dataclass
+class Exact(Stmt):
+    field: str
+    expr: Expr
+    name_span: Span | None = None
+
+
+@dataclass
+class Model(Stmt):
+    targets: list
+    arch: str
+    call: Call
+
+
+@dataclass
+class Reference(Stmt):
+    fields: list
+    path: str
+    mapping: dict           # our name -> name in the file
+    path_span: Span | None = None
+
+
+@dataclass
+class Points(Stmt):
+    counts: list            # [Kwarg]
+
+
+@dataclass
+class Stage(Stmt):
+    optimizer: str
+    args: list
+    kwargs: list
+    steps: Expr
+
+
+@dataclass
+class Setting(Stmt):
+    name: str
+    value: object           # Expr or str
+
+
+@dataclass
+class Train(Stmt):
+    items: list
+
+
+@dataclass
+class ArchParam:
+    name: str
+    default: Expr | None
+    span: Span | None
+
+
+@dataclass
+class Assign(Stmt):
+    name: str
+    value: Expr
+
+
+@dataclass
+class Repeat(Stmt):
+    count: Expr
+    body: list
+
+
+@dataclass
+class Return(Stmt):
+    value: Expr
+
+
+@dataclass
+class Architecture(Stmt):
+    name: str
+    params: list            # [ArchParam]
+    body: list
+    doc: str = ""
+    origin: str = "<input>"  # file it was defined in
+
+
+@dataclass
+class Program:
+    statements: list
+    file: str = "<input>"
+    source: str = ""
+
+    def of(self, kind):
+        return [s for s in self.statements if isinstance(s, kind)]

@@ -1,0 +1,655 @@
+"""Name resolution and static checks: AST → `Checked` program, or diagnostics.
+
+Independent errors are all collected and reported together."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import ast as A
+from .diagnostics import Collector, Diagnostic, PdeError, Span, did_you_mean
+
+MATH_FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
+              "sqrt": math.sqrt, "tanh": math.tanh, "sinh": math.sinh, "cosh": math.cosh, "abs": abs}
+CONSTANTS = {"pi": math.pi, "e": math.e}
+OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "schedule", "clip"},
+              "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
+              "sgd": {"lr", "momentum", "clip"},
+              "lbfgs": {"memory", "lr"}}
+SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chunk", "eval_points", "checkpoint_every"}
+SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"}}
+POINT_REGIONS = {"interior", "boundary", "initial", "periodic"}
+RESERVED = set(MATH_FUNCS) | set(CONSTANTS) | {"d", "lap", "grad", "div", "dn", "periodic", "inputs", "outputs"}
+MAX_POINTS = 5_000_000
+MAX_STEPS = 100_000_000
+
+
+@dataclass
+class Coord:
+    name: str
+    lo: float
+    hi: float
+    is_time: bool
+    span: Span | None
+
+
+@dataclass
+class Face:
+    coord: str
+    side: str          # "lo" | "hi"
+    value: float
+
+    @property
+    def key(self):
+        return f"{self.coord}_{self.side}"
+
+
+@dataclass
+class Checked:
+    """A program whose names all resolve and whose statements are consistent."""
+    program: A.Program
+    name: str
+    coords: list                      # [Coord], spatial first (declared order), then time
+    consts: dict                      # name -> float
+    const_exprs: dict                 # name -> Expr
+    fields: dict                      # name -> FieldDecl
+    equations: list
+    conditions: list                  # [(Condition, [Face])]
+    periodic: list                    # [(Condition, field, coord)]
+    constraints: list
+    exact: dict                       # field -> Exact
+    models: list                      # [Model]
+    references: list
+    architectures: dict               # name -> Architecture
+    train: dict
+    orders: dict                      # field -> {coord: max derivative order}
+    warnings: list = field(default_factory=list)
+
+    @property
+    def spatial(self):
+        return [c for c in self.coords if not c.is_time]
+
+    @property
+    def time(self):
+        return next((c for c in self.coords if c.is_time), None)
+
+    def coord(self, name):
+        return next((c for c in self.coords if c.name == name), None)
+
+
+class ConstEval:
+    """Folds constant expressions (numbers, consts, pi, e, math functions) to floats."""
+
+    def __init__(self, consts, diag: Collector):
+        self.consts, self.diag = consts, diag
+
+    def __call__(self, e, what="a constant expression"):
+        try:
+            return self._ev(e, what)
+        except _NotConst:
+            return None
+        except (ValueError, OverflowError, ZeroDivisionError) as ex:
+            self.diag.error("E201", f"cannot evaluate {what}: {ex}", e.span)
+            return None
+
+    def _ev(self, e, what):
+        if isinstance(e, A.Num):
+            return e.value
+        if isinstance(e, A.Name):
+            if e.id in self.consts:
+                return self.consts[e.id]
+            if e.id in CONSTANTS:
+                return CONSTANTS[e.id]
+            self.diag.error("E101", f"`{e.id}` is not a constant", e.span,
+                            hint=did_you_mean(e.id, list(self.consts) + list(CONSTANTS)) or f"{what} may use numbers, `const`s, `pi` and `e` only")
+            raise _NotConst
+        if isinstance(e, A.Neg):
+            return -self._ev(e.operand, what)
+        if isinstance(e, A.BinOp):
+            a, b = self._ev(e.left, what), self._ev(e.right, what)
+            if e.op == "+": return a + b
+            if e.op == "-": return a - b
+            if e.op == "*": return a * b
+            if e.op == "/": return a / b
+            return a ** b
+        if isinstance(e, A.Call) and e.func in MATH_FUNCS and len(e.args) == 1 and not e.kwargs:
+            return float(MATH_FUNCS[e.func](self._ev(e.args[0], what)))
+        self.diag.error("E202", f"expected {what}", e.span)
+        raise _NotConst
+
+
+class _NotConst(Exception):
+    pass
+
+
+def check(program: A.Program, library=()) -> Checked:
+    """Resolve names and check `program`; `library` holds programs of stdlib modules."""
+    return _Checker(program, library).run()
+
+
+class _Checker:
+    def __init__(self, program, library):
+        self.p = program
+        self.lib = library
+        self.d = Collector()
+        self.defined: dict[str, Span | None] = {}
+
+    # -- helpers
+    def define(self, name, span, kind):
+        if name in RESERVED:
+            self.d.error("E103", f"`{name}` is a built-in name and cannot be redefined as a {kind}", span)
+            return False
+        if name in self.defined:
+            self.d.error("E102", f"`{name}` is defined twice", span,
+                         related=[(self.defined[name], "first defined here")] if self.defined[name] else [])
+            return False
+        self.defined[name] = span
+        return True
+
+    def run(self) -> Checked:
+        p, d = self.p, self.d
+        name = next((s.name for s in p.of(A.Problem)), "problem")
+        if len(p.of(A.Problem)) > 1:
+            d.error("E102", "`problem` is given twice", p.of(A.Problem)[1].span)
+        # architectures: library first, then the file's own (which may shadow the library's)
+        archs = {}
+        for lib in self.lib:
+            for a in lib.of(A.Architecture):
+                archs[a.name] = a
+        own = {}
+        for a in p.of(A.Architecture):
+            if a.name in own:
+                d.error("E102", f"architecture `{a.name}` is defined twice", a.span, related=[(own[a.name].span, "first defined here")])
+            own[a.name] = a
+        archs.update(own)
+        # consts, in order
+        consts, cexprs = {}, {}
+        ce = ConstEval(consts, d)
+        for s in p.of(A.Const):
+            if self.define(s.name, s.name_span, "constant"):
+                v = ce(s.value, f"the value of `{s.name}`")
+                if v is not None:
+                    consts[s.name] = v
+                    cexprs[s.name] = s.value
+        # coordinates
+        coords = []
+        for s in p.of(A.Domain):
+            self._domain(s, ce, coords)
+        times = p.of(A.Time)
+        for s in times[1:]:
+            d.error("E102", "only one `time` coordinate may be declared", s.span, related=[(times[0].span, "first declared here")])
+        for s in times[:1]:
+            lohi = self._interval(s.interval, ce, s.name)
+            if self.define(s.name, s.name_span, "coordinate") and lohi:
+                coords.append(Coord(s.name, *lohi, True, s.name_span))
+        if not [c for c in coords if not c.is_time]:
+            d.error("E301", "no spatial coordinate is declared", None, hint="add a line such as `domain x in [0, 1]`")
+        if len(coords) - (1 if times else 0) > 3:
+            d.error("E203", "at most 3 spatial coordinates are supported", p.of(A.Domain)[-1].span)
+        cnames = [c.name for c in coords]
+        self.coords = coords
+        # fields
+        fields = {}
+        for group in p.of(A.FieldDecl):
+            if self.define(group.name, group.span, "field"):
+                fields[group.name] = group
+                seen = set()
+                for a, sp in zip(group.args, group.arg_spans):
+                    if a not in cnames:
+                        d.error("E101", f"`{a}` is not a declared coordinate", sp, hint=did_you_mean(a, cnames))
+                    if a in seen:
+                        d.error("E102", f"`{a}` appears twice in the arguments of `{group.name}`", sp)
+                    seen.add(a)
+        if not fields:
+            d.error("E120", "no `field` is declared", None, hint="add a line such as `field u(x, t)`")
+        self.fields, self.consts, self.cnames = fields, consts, cnames
+        # parameters (learned scalars)
+        self.params = {}
+        for s in p.of(A.Param):
+            if self.define(s.name, s.name_span, "parameter"):
+                lohi = self._interval(s.bounds, ce, s.name)
+                guess = ce(s.guess, "the initial guess") if s.guess is not None else None
+                if lohi:
+                    self.params[s.name] = (lohi[0], lohi[1], guess if guess is not None else 0.5 * (lohi[0] + lohi[1]))
+                    if guess is not None and not (lohi[0] <= guess <= lohi[1]):
+                        d.error("E302", f"initial guess {guess:g} lies outside [{lohi[0]:g}, {lohi[1]:g}]", s.guess.span)
+        # equations
+        orders = {f: {} for f in fields}
+        for s in p.of(A.Equation):
+            for side in (s.lhs, s.rhs):
+                self._expr(side, "equation", orders)
+            if s.hard is not None:
+                d.error("E303", "`hard` on an equation is not supported yet", s.hard.span, hint="remove `hard` to train this equation as a loss term")
+        labels = {}
+        for s in p.of(A.Equation) + p.of(A.Condition) + p.of(A.Constraint):
+            if s.label:
+                if s.label in labels:
+                    d.error("E102", f"label `{s.label}` is used twice", s.span, related=[(labels[s.label], "first used here")])
+                labels[s.label] = s.span
+        # conditions
+        conditions, periodic = [], []
+        for s in p.of(A.Condition):
+            self._condition(s, ce, conditions, periodic)
+        for s in p.of(A.Constraint):
+            for r in s.relations:
+                for part in r.parts:
+                    if isinstance(part, A.Expr):
+                        self._expr(part, "constraint", None)
+            d.error("E303", "constraints are not supported yet", s.span, hint="express it as a condition or an equation")
+        # exact solutions
+        exact = {}
+        for s in p.of(A.Exact):
+            if s.field not in fields:
+                d.error("E101", f"`{s.field}` is not a declared field", s.name_span, hint=did_you_mean(s.field, fields))
+                continue
+            if s.field in exact:
+                d.error("E102", f"`exact {s.field}` is given twice", s.span)
+            exact[s.field] = s
+            self._expr(s.expr, "exact", None, allowed_coords=fields[s.field].args)
+        # models
+        self._models(p.of(A.Model), fields, archs)
+        # references
+        for s in p.of(A.Reference):
+            for f in s.fields:
+                if f not in fields:
+                    d.error("E101", f"`{f}` is not a declared field", s.span, hint=did_you_mean(f, fields))
+                elif f not in s.mapping:
+                    d.error("E401", f"the reference gives no column or array for `{f}`", s.span, hint=f"add `{f} = NAME` inside the parentheses")
+            for k in s.mapping:
+                if k not in cnames and k not in s.fields:
+                    d.error("E101", f"`{k}` is neither a coordinate nor a referenced field", s.span, hint=did_you_mean(k, cnames + list(s.fields)))
+        # training recipe
+        train = self._train(p.of(A.Train), ce)
+        checked = Checked(p, name, coords, consts, cexprs, fields, p.of(A.Equation), conditions, periodic,
+                          p.of(A.Constraint), exact, p.of(A.Model), p.of(A.Reference), archs, train, orders)
+        if not checked.equations and not d.errors:
+            d.error("E304", "no `equation` is given", None, hint="add a line such as `equation: -lap(u) = 1`")
+        if not d.errors:
+            self._well_posed(checked)
+        checked.warnings = d.warnings
+        d.raise_if_errors(p.file, p.source)
+        return checked
+
+    # -- statements
+    def _interval(self, e, ce, name):
+        if not isinstance(e, A.Interval):
+            self.d.error("E204", f"expected an interval `[lo, hi]` for `{name}`", e.span)
+            return None
+        lo, hi = ce(e.lo, "an interval end"), ce(e.hi, "an interval end")
+        if lo is None or hi is None:
+            return None
+        if not lo < hi:
+            self.d.error("E305", f"empty interval [{lo:g}, {hi:g}] for `{name}`", e.span, hint="the lower end must be below the upper end")
+            return None
+        return lo, hi
+
+    def _domain(self, s, ce, coords):
+        shape = s.shape
+        if isinstance(shape, A.Interval):
+            if len(s.names) != 1:
+                self.d.error("E205", f"{len(s.names)} coordinates need a shape of that dimension, not an interval", shape.span,
+                             hint=f"write `rectangle([lo, hi], [lo, hi])` or `box(...)`")
+                return
+            lohi = self._interval(shape, ce, s.names[0])
+            if self.define(s.names[0], s.name_spans[0], "coordinate") and lohi:
+                coords.append(Coord(s.names[0], *lohi, False, s.name_spans[0]))
+            return
+        if isinstance(shape, A.Call) and shape.func in ("rectangle", "box", "interval"):
+            if len(shape.args) != len(s.names) or shape.kwargs:
+                self.d.error("E130", f"`{shape.func}` needs one interval per coordinate: {len(s.names)}, got {len(shape.args)}", shape.span)
+                return
+            for n, sp, iv in zip(s.names, s.name_spans, shape.args):
+                lohi = self._interval(iv, ce, n)
+                if self.define(n, sp, "coordinate") and lohi:
+                    coords.append(Coord(n, *lohi, False, sp))
+            return
+        fname = shape.func if isinstance(shape, A.Call) else None
+        self.d.error("E206", f"unsupported domain shape{' `' + fname + '`' if fname else ''}", shape.span,
+                     hint="use an interval `[lo, hi]`, `rectangle([..], [..])` or `box([..], [..], [..])`")
+
+    def _condition(self, s, ce, conditions, periodic):
+        d = self.d
+        if s.rhs is None:
+            c = s.lhs
+            if isinstance(c, A.Call) and c.func == "periodic":
+                if len(c.args) != 2 or not all(isinstance(a, A.Name) for a in c.args):
+                    d.error("E130", "`periodic` takes a field and a coordinate: `periodic(u, x)`", c.span)
+                    return
+                f, x = c.args[0].id, c.args[1].id
+                if f not in self.fields:
+                    d.error("E101", f"`{f}` is not a declared field", c.args[0].span, hint=did_you_mean(f, self.fields))
+                    return
+                co = next((k for k in self.coords if k.name == x), None)
+                if co is None or co.is_time:
+                    d.error("E101", f"`{x}` is not a spatial coordinate", c.args[1].span, hint=did_you_mean(x, self.cnames))
+                    return
+                if x not in self.fields[f].args:
+                    d.error("E104", f"`{f}` does not depend on `{x}`", c.args[1].span)
+                    return
+                periodic.append((s, f, x))
+                return
+            d.error("E207", "a condition needs `= value on REGION`", s.lhs.span,
+                    hint="for example `condition: u = 0 on x = 0`, or `condition: periodic(u, x)`")
+            return
+        for side in (s.lhs, s.rhs):
+            self._expr(side, "condition", None)
+        faces = []
+        for r in s.regions:
+            faces.extend(self._region(r, ce))
+        conditions.append((s, faces))
+
+    def _region(self, r, ce):
+        d = self.d
+        if r.coord is None:
+            if r.name == "boundary":
+                return [f for c in self.coords if not c.is_time for f in (Face(c.name, "lo", c.lo), Face(c.name, "hi", c.hi))]
+            d.error("E101", f"unknown region `{r.name}`", r.span, hint="write a face such as `x = 0`, or `boundary` for every spatial face")
+            return []
+        c = next((k for k in self.coords if k.name == r.coord), None)
+        if c is None:
+            d.error("E101", f"`{r.coord}` is not a declared coordinate", r.span, hint=did_you_mean(r.coord, self.cnames))
+            return []
+        v = ce(r.value, "a face position")
+        if v is None:
+            return []
+        tol = 1e-12 * max(1.0, abs(c.lo), abs(c.hi))
+        if abs(v - c.lo) <= tol:
+            return [Face(c.name, "lo", c.lo)]
+        if abs(v - c.hi) <= tol:
+            return [Face(c.name, "hi", c.hi)]
+        d.error("E306", f"`{r.coord} = {v:g}` is not a boundary of the domain", r.span,
+                hint=f"`{r.coord}` ranges over [{c.lo:g}, {c.hi:g}]; its faces are `{r.coord} = {c.lo:g}` and `{r.coord} = {c.hi:g}`")
+        return []
+
+    def _models(self, models, fields, archs):
+        d = self.d
+        owner = {}
+        for m in models:
+            if m.arch not in archs:
+                d.error("E110", f"unknown architecture `{m.arch}`", m.call.func_span,
+                        hint=did_you_mean(m.arch, archs) or f"known: {', '.join(sorted(archs)) or 'none'}")
+            else:
+                self._arch_args(m.call, archs[m.arch])
+            args0 = None
+            for t, sp in m.targets:
+                if t not in fields:
+                    d.error("E101", f"`{t}` is not a declared field", sp, hint=did_you_mean(t, fields))
+                    continue
+                if t in owner:
+                    d.error("E121", f"`{t}` has two models", sp, related=[(owner[t], "first model here")])
+                owner[t] = sp
+                if args0 is None:
+                    args0 = fields[t].args
+                elif fields[t].args != args0:
+                    d.error("E208", f"fields of one model must share their arguments: `{t}` has ({', '.join(fields[t].args)}), not ({', '.join(args0)})",
+                            sp, hint="give each field its own `model` line")
+        for f, decl in fields.items():
+            if f not in owner:
+                d.error("E120", f"field `{f}` has no model", decl.span, hint=f"add a line such as `model {f} = mlp(width = 32, depth = 4)`")
+
+    def _arch_args(self, call, arch):
+        names = [p.name for p in arch.params]
+        if len(call.args) > len(names):
+            self.d.error("E131", f"`{arch.name}` takes {len(names)} parameters, {len(call.args)} given", call.span)
+        for k in call.kwargs:
+            if k.name not in names:
+                self.d.error("E130", f"`{arch.name}` has no parameter `{k.name}`", k.span,
+                             hint=did_you_mean(k.name, names) or f"its parameters: {', '.join(names)}")
+
+    def _train(self, blocks, ce):
+        d = self.d
+        cfg = {"stages": [], "points": {}, "settings": {}, "spans": {}}
+        if len(blocks) > 1:
+            d.error("E102", "`train:` is given twice", blocks[1].span)
+        for b in blocks[:1]:
+            for it in b.items:
+                if isinstance(it, A.Points):
+                    for k in it.counts:
+                        if k.name not in POINT_REGIONS:
+                            d.error("E140", f"unknown point region `{k.name}`", k.span,
+                                    hint=did_you_mean(k.name, POINT_REGIONS) or f"regions: {', '.join(sorted(POINT_REGIONS))}")
+                            continue
+                        v = ce(k.value, "a point count")
+                        if v is None:
+                            continue
+                        if v != int(v) or v < 1 or v > MAX_POINTS:
+                            d.error("E209", f"point count must be a whole number from 1 to {MAX_POINTS:,}", k.value.span)
+                            continue
+                        cfg["points"][k.name] = int(v)
+                elif isinstance(it, A.Stage):
+                    if it.optimizer not in OPTIMIZERS:
+                        d.error("E141", f"unknown optimiser `{it.optimizer}`", it.span,
+                                hint=did_you_mean(it.optimizer, OPTIMIZERS) or f"optimisers: {', '.join(sorted(OPTIMIZERS))}")
+                        continue
+                    opts = {}
+                    for k in it.kwargs:
+                        if k.name not in OPTIMIZERS[it.optimizer]:
+                            d.error("E130", f"`{it.optimizer}` has no option `{k.name}`", k.span,
+                                    hint=did_you_mean(k.name, OPTIMIZERS[it.optimizer]) or f"its options: {', '.join(sorted(OPTIMIZERS[it.optimizer]))}")
+                            continue
+                        if isinstance(k.value, A.Name) and k.name == "schedule":
+                            opts[k.name] = k.value.id
+                            continue
+                        v = ce(k.value, f"option `{k.name}`")
+                        if v is not None:
+                            opts[k.name] = v
+                    if it.args:
+                        d.error("E131", f"`{it.optimizer}` takes named options only, such as `{it.optimizer}(lr = 1e-3)`", it.args[0].span)
+                    n = ce(it.steps, "a step count")
+                    if n is not None and (n != int(n) or n < 0 or n > MAX_STEPS):
+                        d.error("E209", f"step count must be a whole number from 0 to {MAX_STEPS:,}", it.steps.span)
+                        n = None
+                    if n is not None:
+                        cfg["stages"].append({"optimizer": it.optimizer, "steps": int(n), **opts})
+                elif isinstance(it, A.Setting):
+                    if it.name not in SETTINGS:
+                        d.error("E142", f"unknown train setting `{it.name}`", it.span,
+                                hint=did_you_mean(it.name, SETTINGS) or f"settings: {', '.join(sorted(SETTINGS))}")
+                        continue
+                    v = it.value
+                    if isinstance(v, A.Name):
+                        v = v.id
+                    elif isinstance(v, A.Expr):
+                        v = ce(v, f"setting `{it.name}`")
+                        if v is None:
+                            continue
+                        if it.name != "eval_points" and v == int(v):
+                            v = int(v)
+                    if it.name in SETTING_CHOICES and v not in SETTING_CHOICES[it.name]:
+                        d.error("E143", f"`{it.name}` must be one of {', '.join(sorted(SETTING_CHOICES[it.name]))}", it.span)
+                        continue
+                    if it.name not in SETTING_CHOICES and not isinstance(v, (int, float)):
+                        d.error("E143", f"`{it.name}` must be a number", it.span)
+                        continue
+                    cfg["settings"][it.name] = v
+        return cfg
+
+    # -- expressions
+    def _expr(self, e, ctx, orders, allowed_coords=None):
+        """Check names and calls in an expression; accumulate derivative orders per field."""
+        self._walk(e, ctx, orders, {}, allowed_coords)
+
+    def _walk(self, e, ctx, orders, acc, allowed_coords):
+        d = self.d
+        if isinstance(e, A.Num):
+            return set()
+        if isinstance(e, A.Name):
+            n = e.id
+            if n in self.fields:
+                if ctx == "exact":
+                    d.error("E105", f"an exact solution cannot use the field `{n}`", e.span)
+                    return set()
+                if orders is not None:
+                    o = orders.setdefault(n, {})
+                    for c, k in acc.items():
+                        if c in self.fields[n].args:
+                            o[c] = max(o.get(c, 0), k)
+                return {n}
+            if n in self.cnames:
+                if allowed_coords is not None and n not in allowed_coords:
+                    d.error("E104", f"`{n}` is not an argument of this field", e.span)
+                return set()
+            if n in self.consts or n in CONSTANTS or n in self.params:
+                return set()
+            known = list(self.fields) + self.cnames + list(self.consts) + list(self.params) + list(CONSTANTS)
+            d.error("E101", f"`{n}` is not defined", e.span, hint=did_you_mean(n, known))
+            return set()
+        if isinstance(e, A.Neg):
+            return self._walk(e.operand, ctx, orders, acc, allowed_coords)
+        if isinstance(e, A.BinOp):
+            return self._walk(e.left, ctx, orders, acc, allowed_coords) | self._walk(e.right, ctx, orders, acc, allowed_coords)
+        if isinstance(e, (A.Tuple, A.Interval)):
+            d.error("E210", "a tuple or interval cannot appear in an equation", e.span)
+            return set()
+        if isinstance(e, A.Call):
+            return self._call(e, ctx, orders, acc, allowed_coords)
+        return set()
+
+    def _call(self, e, ctx, orders, acc, allowed_coords):
+        d, f = self.d, e.func
+        if e.kwargs and f not in ("lap",):
+            d.error("E130", f"`{f}` takes no named arguments", e.kwargs[0].span)
+        spatial = [c.name for c in self.coords if not c.is_time]
+
+        def need(n):
+            if len(e.args) != n:
+                d.error("E131", f"`{f}` takes {n} argument{'s' if n != 1 else ''}, {len(e.args)} given", e.span)
+                return False
+            return True
+
+        def bump(c, k=1):
+            a = dict(acc)
+            a[c] = a.get(c, 0) + k
+            return a
+
+        if f in MATH_FUNCS:
+            return self._walk(e.args[0], ctx, orders, acc, allowed_coords) if need(1) else set()
+        if ctx == "exact" and f in ("d", "lap", "grad", "div", "dn") or f.startswith("d") and f[1:] in self.cnames and ctx == "exact":
+            d.error("E105", f"an exact solution cannot take derivatives", e.span)
+            return set()
+        if f == "d":
+            if len(e.args) < 2:
+                d.error("E131", "`d` takes an expression and a coordinate: `d(u, x)`, `d(u, x, 2)` or `d(u, x, y)`", e.span)
+                return set()
+            wrt = []
+            rest = e.args[1:]
+            if len(rest) == 2 and isinstance(rest[1], A.Num):
+                n = rest[1].value
+                if n != int(n) or n < 1 or n > 8:
+                    d.error("E211", "derivative order must be a whole number from 1 to 8", rest[1].span)
+                    return set()
+                rest = [rest[0]] * int(n)
+            for a in rest:
+                if not isinstance(a, A.Name) or a.id not in self.cnames:
+                    name = a.id if isinstance(a, A.Name) else None
+                    d.error("E106", f"`{name or 'this'}` is not a coordinate to differentiate by", a.span,
+                            hint=did_you_mean(name, self.cnames) if name else None)
+                    return set()
+                wrt.append(a.id)
+            a2 = dict(acc)
+            for c in wrt:
+                a2[c] = a2.get(c, 0) + 1
+            fs = self._walk(e.args[0], ctx, orders, a2, allowed_coords)
+            self._depends(e, fs, set(wrt))
+            return fs
+        if f.startswith("d") and f[1:] in self.cnames and f not in self.fields:
+            if not need(1):
+                return set()
+            fs = self._walk(e.args[0], ctx, orders, bump(f[1:]), allowed_coords)
+            self._depends(e, fs, {f[1:]})
+            return fs
+        if f == "lap":
+            if not need(1):
+                return set()
+            fs = set()
+            for c in spatial:
+                fs |= self._walk(e.args[0], ctx, orders, bump(c, 2), allowed_coords)
+            for k in e.kwargs:
+                if k.name != "estimate":
+                    d.error("E130", f"`lap` has no option `{k.name}`", k.span)
+            return fs
+        if f == "grad":
+            d.error("E212", "`grad(u)` is a vector; use it inside `div(...)`, or take one component with `dx(u)`", e.span)
+            return set()
+        if f == "div":
+            args = e.args
+            if len(args) == 1 and isinstance(args[0], A.Call) and args[0].func == "grad":
+                g = args[0]
+                if len(g.args) != 1:
+                    d.error("E131", "`grad` takes 1 argument", g.span)
+                    return set()
+                fs = set()
+                for c in spatial:
+                    fs |= self._walk(g.args[0], ctx, orders, bump(c, 2), allowed_coords)
+                return fs
+            if len(args) != len(spatial):
+                d.error("E131", f"`div` takes {len(spatial)} components here (one per spatial coordinate), {len(args)} given", e.span)
+                return set()
+            fs = set()
+            for c, a in zip(spatial, args):
+                fs |= self._walk(a, ctx, orders, bump(c), allowed_coords)
+            return fs
+        if f == "dn":
+            if ctx != "condition":
+                d.error("E107", "`dn` (the outward normal derivative) is defined on boundaries only: use it in a `condition`", e.span)
+                return set()
+            if not need(1):
+                return set()
+            fs = set()
+            for c in spatial:
+                fs |= self._walk(e.args[0], ctx, orders, bump(c), allowed_coords)
+            return fs
+        if f == "periodic":
+            d.error("E207", "`periodic(u, x)` is a whole condition on its own: `condition: periodic(u, x)`", e.span)
+            return set()
+        known = list(MATH_FUNCS) + ["d", "lap", "div", "dn"] + ["d" + c for c in self.cnames]
+        d.error("E108", f"unknown function `{f}`", e.func_span or e.span, hint=did_you_mean(f, known))
+        return set()
+
+    def _depends(self, e, fs, wrt):
+        for f in fs:
+            missing = wrt - set(self.fields[f].args)
+            if missing and isinstance(e.args[0], A.Name):
+                c = sorted(missing)[0]
+                self.d.error("E104", f"`{f}` does not depend on `{c}`: `{f}({', '.join(self.fields[f].args)})`", e.span,
+                             hint=f"declare `field {f}({', '.join(self.fields[f].args + [c])})` if it should")
+
+    # -- well-posedness (counts only; the compiler checks the rest)
+    def _well_posed(self, ch: Checked):
+        d = self.d
+        t = ch.time
+        for fname, decl in ch.fields.items():
+            o = ch.orders.get(fname, {})
+            if not o and not any(fname in self._fields_in(e) for e in ch.equations):
+                d.warn("W101", f"field `{fname}` appears in no equation", decl.span)
+            if t is not None and o.get(t.name, 0) > 0:
+                k = o[t.name]
+                ics = [c for c, faces in ch.conditions if any(f.coord == t.name and f.side == "lo" for f in faces)
+                       and fname in self._fields_in(c)]
+                if not ics:
+                    d.error("E310", f"`{fname}` is first order or more in `{t.name}` but has no initial condition", decl.span,
+                            hint=f"add `condition: {fname} = ... on {t.name} = {t.lo:g}`")
+                elif len(ics) < k:
+                    d.warn("W102", f"`{fname}` is order {k} in `{t.name}` but has {len(ics)} initial condition(s)", decl.span,
+                           hint=f"add one on `d({fname}, {t.name})` as well, such as `condition: d{t.name}({fname}) = 0 on {t.name} = {t.lo:g}`")
+            for c in ch.spatial:
+                p = o.get(c.name, 0)
+                if p == 0:
+                    continue
+                if any(pf == fname and px == c.name for _, pf, px in ch.periodic):
+                    continue
+                n = sum(1 for cond, faces in ch.conditions for f in faces if f.coord == c.name and fname in self._fields_in(cond))
+                if n < p:
+                    d.warn("W103", f"`{fname}` is order {p} in `{c.name}` but has {n} boundary condition(s) on the faces of `{c.name}`",
+                           decl.span, hint=f"add conditions on `{c.name} = {c.lo:g}` and `{c.name} = {c.hi:g}`, or `periodic({fname}, {c.name})`")
+
+    def _fields_in(self, stmt):
+        out = set()
+        exprs = [stmt.lhs, stmt.rhs] if hasattr(stmt, "lhs") else []
+        for e in exprs:
+            if e is None:
+                continue
+            for sub in A.walk(e):
+                if isinstance(sub, A.Name) and sub.id in self.fields:
+                    out.add(sub.id)
+        return out

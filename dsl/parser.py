@@ -1,0 +1,382 @@
+"""Text → AST. lark LALR(1) with an indentation post-lexer; syntax errors become
+E0xx diagnostics that name the expected tokens in words."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import Indenter
+
+from . import ast as A
+from .diagnostics import Diagnostic, PdeError, Span
+
+MAX_SOURCE_BYTES = 1_000_000
+MAX_NESTING = 200
+
+
+class _Indent(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 4
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text()
+    return Lark(grammar, parser="lalr", postlex=_Indent(), propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def _span(x) -> Span | None:
+    return Span.of(x)
+
+
+def _tok_span(t: Token) -> Span:
+    return Span(t.line, t.column, t.end_line or t.line, t.end_column or t.column + len(t))
+
+
+def _merge(a: Span | None, b: Span | None) -> Span | None:
+    if a is None or b is None:
+        return a or b
+    return Span(a.line, a.col, b.end_line, b.end_col)
+
+
+def _espan(x) -> Span | None:
+    if isinstance(x, Token):
+        return _tok_span(x)
+    return getattr(x, "span", None)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    # ---- expressions
+    def number(self, meta, c):
+        t = c[0]
+        return A.Num(_tok_span(t), float(t), str(t))
+
+    def name(self, meta, c):
+        return A.Name(_tok_span(c[0]), str(c[0]))
+
+    def call(self, meta, c):
+        fname, args = c[0], c[1]
+        pos, kws = [], []
+        for a in (args or []):
+            (kws if isinstance(a, A.Kwarg) else pos).append(a)
+        return A.Call(_span(meta), str(fname), pos, kws, func_span=_tok_span(fname))
+
+    def args(self, meta, c):
+        return list(c)
+
+    def kwarg(self, meta, c):
+        return A.Kwarg(str(c[0]), c[1], _span(meta))
+
+    def _bin(op):
+        def f(self, meta, c):
+            return A.BinOp(_merge(_espan(c[0]), _espan(c[1])), op, c[0], c[1])
+        return f
+
+    add, sub, mul, div, pow = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("^")
+
+    def neg(self, meta, c):
+        return A.Neg(_span(meta), c[0])
+
+    def unary(self, meta, c):      # unary plus
+        return c[0]
+
+    def tuple(self, meta, c):
+        return A.Tuple(_span(meta), list(c))
+
+    def interval(self, meta, c):
+        return A.Interval(_span(meta), c[0], c[1])
+
+    # ---- statements
+    def start(self, meta, c):
+        out = []
+        for s in c:
+            if isinstance(s, list):
+                out.extend(s)
+            elif isinstance(s, A.Stmt):
+                out.append(s)
+        return out
+
+    def problem(self, meta, c):
+        return A.Problem(_span(meta), str(c[0]))
+
+    def use(self, meta, c):
+        t = c[0]
+        if t.type == "STRING":
+            return A.Use(_span(meta), str(t)[1:-1], True)
+        return A.Use(_span(meta), str(t), False)
+
+    def const(self, meta, c):
+        return A.Const(_span(meta), str(c[0]), c[1], _tok_span(c[0]))
+
+    def name_list(self, meta, c):
+        return list(c)
+
+    def domain_one(self, meta, c):
+        return A.Domain(_span(meta), [str(c[0])], c[1], [_tok_span(c[0])])
+
+    def domain_many(self, meta, c):
+        return A.Domain(_span(meta), [str(t) for t in c[0]], c[1], [_tok_span(t) for t in c[0]])
+
+    def time(self, meta, c):
+        return A.Time(_span(meta), str(c[0]), c[1], _tok_span(c[0]))
+
+    def param(self, meta, c):
+        return A.Param(_span(meta), str(c[0]), c[1], c[2], _tok_span(c[0]))
+
+    def field(self, meta, c):
+        return list(c)
+
+    def field_decl(self, meta, c):
+        return A.FieldDecl(_span(meta), str(c[0]), [str(t) for t in c[1]], [_tok_span(t) for t in c[1]])
+
+    def label(self, meta, c):
+        return str(c[0])
+
+    def hard(self, meta, c):
+        return A.Hard(_span(meta), [a for a in (c[0] or []) if isinstance(a, A.Kwarg)] if c else [])
+
+    def equation(self, meta, c):
+        label, lhs, rhs, hard = c
+        return A.Equation(_span(meta), label, lhs, rhs, hard)
+
+    def condition(self, meta, c):
+        label, lhs = c[0], c[1]
+        rest = c[2:]
+        hard = rest[-1] if rest and (rest[-1] is None or isinstance(rest[-1], A.Hard)) else None
+        body = [x for x in rest if not (x is None or isinstance(x, A.Hard))]
+        if body:
+            rhs, regions = body[0], body[1:]
+        else:
+            rhs, regions = None, []
+        return A.Condition(_span(meta), label, lhs, rhs, regions, hard)
+
+    def face(self, meta, c):
+        return A.Region(_span(meta), str(c[0]), c[1])
+
+    def named_region(self, meta, c):
+        return A.Region(_span(meta), None, None, name=str(c[0]))
+
+    def relation(self, meta, c):
+        parts = [str(x) if isinstance(x, Token) else x for x in c]
+        return A.Relation(_span(meta), parts)
+
+    def constraint(self, meta, c):
+        label = c[0]
+        hard = c[-1] if isinstance(c[-1], A.Hard) or c[-1] is None else None
+        rels = [x for x in c[1:] if isinstance(x, A.Relation)]
+        return A.Constraint(_span(meta), label, rels, hard)
+
+    def exact(self, meta, c):
+        return A.Exact(_span(meta), str(c[0]), c[1], _tok_span(c[0]))
+
+    def targets(self, meta, c):
+        if isinstance(c[0], list):
+            return [(str(t), _tok_span(t)) for t in c[0]]
+        return [(str(c[0]), _tok_span(c[0]))]
+
+    def model(self, meta, c):
+        targets, arch, args = c
+        call = self.call(meta, [arch, args])
+        return A.Model(_span(meta), targets, str(arch), call)
+
+    def mapping(self, meta, c):
+        v = str(c[1])
+        if c[1].type == "STRING":
+            v = v[1:-1]
+        return (str(c[0]), v)
+
+    def reference(self, meta, c):
+        names, path = c[0], c[1]
+        mapping = dict(c[2:])
+        return A.Reference(_span(meta), [str(t) for t in names], str(path)[1:-1], mapping, _tok_span(path))
+
+    def points(self, meta, c):
+        return A.Points(_span(meta), list(c))
+
+    def stage(self, meta, c):
+        name, args, steps = c
+        pos, kws = [], []
+        for a in (args or []):
+            (kws if isinstance(a, A.Kwarg) else pos).append(a)
+        return A.Stage(_span(meta), str(name), pos, kws, steps)
+
+    def setting(self, meta, c):
+        v = c[1]
+        if isinstance(v, Token):
+            v = str(v)[1:-1]
+        return A.Setting(_span(meta), str(c[0]), v)
+
+    def train(self, meta, c):
+        return A.Train(_span(meta), list(c))
+
+    def arch_param(self, meta, c):
+        return A.ArchParam(str(c[0]), c[1] if len(c) > 1 else None, _span(meta))
+
+    def arch_params(self, meta, c):
+        return list(c)
+
+    def assign(self, meta, c):
+        return A.Assign(_span(meta), str(c[0]), c[1])
+
+    def repeat(self, meta, c):
+        return A.Repeat(_span(meta), c[0], list(c[1:]))
+
+    def ret(self, meta, c):
+        return A.Return(_span(meta), c[0])
+
+    def architecture(self, meta, c):
+        return A.Architecture(_span(meta), str(c[0]), c[1] or [], list(c[2:]))
+
+
+# Terminal names as a user should read them.
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted path", "_NL": "end of line",
+    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`",
+    "EQUAL": "`=`", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
+    "CIRCUMFLEX": "`^`", "REL": "a comparison (`>=`, `<=`)", "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block", "$END": "end of file",
+}
+
+
+def _word(term: str) -> str:
+    if term in _WORDS:
+        return _WORDS[term]
+    if term.isupper() and term.replace("_", "").isalpha():
+        return f"`{term.lower()}`"
+    return term
+
+
+def _expected(exp) -> str:
+    words = sorted({_word(t) for t in exp})
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words)
+
+
+def _syntax_error(e: UnexpectedInput, source: str) -> Diagnostic:
+    if isinstance(e, UnexpectedCharacters):
+        ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else ""
+        return Diagnostic("E001", f"unexpected character `{ch}`", Span(e.line, e.column, e.line, e.column + 1),
+                          hint="names are letters, digits and `_`; numbers look like 1, 0.5, 1e-3; paths are in double quotes")
+    if isinstance(e, UnexpectedEOF):
+        lines = source.rstrip("\n").splitlines() or [""]
+        return Diagnostic("E003", "unexpected end of file", Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2),
+                          hint=f"expected {_expected(e.expected)}")
+    tok: Token = e.token
+    if tok.type == "$END":
+        lines = source.rstrip("\n").splitlines() or [""]
+        return Diagnostic("E003", "unexpected end of file",
+                          Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2),
+                          hint=f"expected {_expected(e.expected)}")
+    prev = (source.splitlines() + [""])[max(0, (tok.line or 1) - 2)].split("#")[0].rstrip()
+    if "_INDENT" in e.expected or (prev.endswith(":") and tok.column == 1):
+        return Diagnostic("E004", "this block needs indented lines", _tok_span(tok) if tok.line else None,
+                          hint="indent the lines of a `train:`, `architecture …:` or `repeat …:` body")
+    if tok.type in ("_INDENT",):
+        return Diagnostic("E004", "unexpected indentation", Span(tok.line or 1, 1, tok.line or 1, 2),
+                          hint="only the bodies of `train:`, `architecture …:` and `repeat …:` are indented")
+    if tok.type == "_DEDENT" or tok.type == "_NL":
+        line = tok.line or 1
+        srcline = (source.splitlines() + [""])[max(0, line - 1)]
+        col = len(srcline.rstrip()) + 1
+        return Diagnostic("E002", "the statement ends too early", Span(line, col, line, col + 1),
+                          hint=f"expected {_expected(e.expected)}")
+    shown = str(tok) if tok.type != "_NL" else "end of line"
+    return Diagnostic("E002", f"unexpected {_word(tok.type) if tok.type not in ('NAME', 'NUMBER') else '`' + shown + '`'}",
+                      _tok_span(tok), hint=f"expected {_expected(e.expected)}")
+
+
+def parse(source: str, file: str = "<input>") -> A.Program:
+    """Parse `.pde` text to a Program; raise PdeError with E0xx diagnostics."""
+    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise PdeError(Diagnostic("E005", f"file is larger than {MAX_SOURCE_BYTES} bytes"), file, source)
+    text = source.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    _check_brackets(text, file, source)
+    depth = _max_paren_depth(text)
+    if depth > MAX_NESTING:
+        raise PdeError(Diagnostic("E006", f"expression nesting is {depth} deep; the limit is {MAX_NESTING}"), file, source)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as e:
+        raise PdeError([_syntax_error(e, text)], file, source) from None
+    stmts = []
+    for s in _ToAst().transform(tree):
+        stmts.extend(s if isinstance(s, list) else [s])
+    lines = text.split("\n")
+    for s in stmts:
+        _clip(s, lines)
+    prog = A.Program(stmts, file, source)
+    _attach_docs(prog, text)
+    return prog
+
+
+def _check_brackets(text: str, file, source):
+    """Unbalanced brackets: report the one left open (or the stray closer) itself,
+    since inside brackets newlines do not end a statement and lark would blame a later line."""
+    stack = []
+    pairs = {")": "(", "]": "["}
+    for ln, line in enumerate(text.split("\n"), 1):
+        in_str = False
+        for col, ch in enumerate(line, 1):
+            if ch == '"':
+                in_str = not in_str
+            elif in_str:
+                continue
+            elif ch == "#":
+                break
+            elif ch in "([":
+                stack.append((ch, ln, col))
+            elif ch in ")]":
+                if not stack or stack[-1][0] != pairs[ch]:
+                    raise PdeError([Diagnostic("E007", f"`{ch}` has no matching `{pairs[ch]}`", Span(ln, col, ln, col + 1))], file, source)
+                stack.pop()
+    if stack:
+        ch, ln, col = stack[-1]
+        closer = ")" if ch == "(" else "]"
+        raise PdeError([Diagnostic("E007", f"`{ch}` is never closed", Span(ln, col, ln, col + 1),
+                                   hint=f"add `{closer}`")], file, source)
+
+
+def _max_paren_depth(text: str) -> int:
+    d = m = 0
+    for ch in text:
+        if ch in "([":
+            d += 1
+            m = max(m, d)
+        elif ch in ")]":
+            d -= 1
+    return m
+
+
+def _clip(s, lines):
+    """A statement's span ends where its first line's text ends (not at the next line)."""
+    sp = s.span
+    if sp is not None and sp.end_line > sp.line:
+        text = lines[sp.line - 1].split("#")[0].rstrip()
+        s.span = Span(sp.line, sp.col, sp.line, max(sp.col + 1, len(text) + 1))
+    for sub in getattr(s, "items", None) or getattr(s, "body", None) or []:
+        if isinstance(sub, A.Stmt):
+            _clip(sub, lines)
+
+
+def _attach_docs(prog: A.Program, text: str):
+    """A block of `#` comments right above an architecture is its doc comment."""
+    lines = text.splitlines()
+    for s in prog.of(A.Architecture):
+        s.origin = prog.file
+        i = s.span.line - 2
+        doc = []
+        while i >= 0 and lines[i].lstrip().startswith("#"):
+            doc.append(lines[i].lstrip()[1:].strip())
+            i -= 1
+        s.doc = "\n".join(reversed(doc))

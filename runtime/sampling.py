@@ -1,0 +1,84 @@
+"""Collocation points for each region of a lowered problem, from scipy.stats.qmc
+(Sobol, Halton, Latin hypercube) or a seeded uniform generator."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.stats import qmc
+
+DEFAULT_COUNTS = {"interior": 2000, "boundary": 200, "initial": 200, "periodic": 200}
+
+
+def unit_points(n: int, dim: int, method: str, seed: int) -> np.ndarray:
+    """n points in [0, 1)^dim."""
+    if dim == 0:
+        return np.zeros((n, 0))
+    if method == "uniform":
+        return np.random.default_rng(seed).random((n, dim))
+    if method == "grid" and dim == 1:
+        return ((np.arange(n) + 0.5) / n)[:, None]
+    eng = {"sobol": lambda: qmc.Sobol(dim, scramble=True, seed=seed),
+           "halton": lambda: qmc.Halton(dim, scramble=True, seed=seed),
+           "lhs": lambda: qmc.LatinHypercube(dim, seed=seed),
+           "grid": lambda: qmc.Sobol(dim, scramble=True, seed=seed)}[method]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # Sobol prefers powers of two; any n is fine for us
+        return eng.random(n)
+
+
+def region_counts(lowered, counts: dict) -> dict:
+    """Points per region: `boundary` is split over the spatial faces in proportion to
+    their measure; each time face gets `initial`; each periodic pair gets `periodic`."""
+    c = dict(DEFAULT_COUNTS)
+    c.update(counts or {})
+    ext = lowered.hi - lowered.lo
+    regs = lowered.ir.regions
+    tnames = {co.name for co in lowered.ir.coords if co.is_time}
+    spatial_faces = [r for r in regs.values() if r.kind == "face" and r.coord not in tnames]
+    meas = {}
+    for r in spatial_faces:
+        i = lowered.coords.index(r.coord)
+        meas[r.key] = float(np.prod(np.delete(ext, i))) if len(ext) > 1 else 1.0
+    total = sum(meas.values()) or 1.0
+    out = {}
+    for k, r in regs.items():
+        if r.kind == "interior":
+            out[k] = c["interior"]
+        elif r.kind == "periodic":
+            out[k] = c["periodic"]
+        elif r.coord in tnames:
+            out[k] = c["initial"]
+        else:
+            out[k] = max(1, int(round(c["boundary"] * meas[k] / total)))
+    return out
+
+
+def sample_regions(lowered, counts: dict, method: str = "sobol", seed: int = 0, dtype=np.float32) -> dict:
+    lo, hi = lowered.lo, lowered.hi
+    D = lowered.D
+    batch = {}
+    for j, (k, n) in enumerate(sorted(region_counts(lowered, counts).items())):
+        r = lowered.ir.regions[k]
+        s = seed * 1000 + j + 1
+        if r.kind == "interior":
+            X = lo + (hi - lo) * unit_points(n, D, method, s)
+        else:
+            i = lowered.coords.index(r.coord)
+            free = [d for d in range(D) if d != i]
+            X = np.empty((n, D))
+            X[:, free] = lo[free] + (hi[free] - lo[free]) * unit_points(n, D - 1, method, s)
+            X[:, i] = r.value
+        batch[k] = X.astype(dtype)
+    return batch
+
+
+def sample_batch(problem, key=0, counts=None):
+    """Sample every region of `problem`; `key` is an int seed or a JAX key."""
+    import jax
+    import jax.numpy as jnp
+    seed = key if isinstance(key, int) else int(jax.random.randint(key, (), 0, 2**31 - 1))
+    counts = counts if counts is not None else problem.checked.train["points"]
+    method = problem.settings.get("sampler", "sobol")
+    b = sample_regions(problem.lowered, counts, method, seed, np.float64 if problem.float64 else np.float32)
+    return {k: jnp.asarray(v) for k, v in b.items()}
