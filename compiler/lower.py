@@ -132,7 +132,8 @@ class Lowered:
                 for s, n in d.variable_count:
                     a[coord_syms.index(s)] += int(n)
                 repl[d] = (f.func.__name__, tuple(a))
-            for f in expr.atoms(sp.core.function.AppliedUndef):
+            bare = expr.xreplace({d: sp.Dummy() for d in expr.atoms(sp.Derivative)})
+            for f in bare.atoms(sp.core.function.AppliedUndef):
                 repl.setdefault(f, (f.func.__name__, (0,) * self.D))
         sym_of = {}
         for atom, k in repl.items():

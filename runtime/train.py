@@ -71,30 +71,38 @@ def _optimizer(stage):
     raise error("E141", f"unknown optimiser `{name}`")
 
 
-def _chunk_fn(lowered, opt, n, lbfgs):
-    """One dispatch: `n` optimiser steps under lax.scan; returns the last loss and terms."""
-    def loss_aux(params, batch):
-        return lowered.loss(params, batch)
-
+def _chunk_fn(lowered, opt, lbfgs):
+    """One dispatch: up to `n` optimiser steps in a jitted loop (n is dynamic, so one
+    compilation serves every chunk of a stage). Stops early at a non-finite loss and
+    returns the parameters from before that step, the steps taken and the last loss."""
     @jax.jit
-    def run(params, state, batch):
+    def run(params, state, batch, n):
         def f(p):
             return lowered.loss(p, batch)[0]
 
-        def body(carry, _):
-            params, state = carry
+        def step(params, state):
             if lbfgs:
-                vg = optax.value_and_grad_from_state(f)
-                value, grad = vg(params, state=state)
+                value, grad = optax.value_and_grad_from_state(f)(params, state=state)
                 updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
             else:
-                (value, _), grad = jax.value_and_grad(loss_aux, has_aux=True)(params, batch)
+                value, grad = jax.value_and_grad(f)(params)
                 updates, state = opt.update(grad, state, params)
-            params = optax.apply_updates(params, updates)
-            return (params, state), value
+            return optax.apply_updates(params, updates), state, value
 
-        (params, state), values = lax.scan(body, (params, state), None, length=n)
-        return params, state, values
+        def cond(c):
+            i, ok = c[2], c[4]
+            return (i < n) & ok
+
+        def body(c):
+            params, state, i, _, _ = c
+            p2, s2, value = step(params, state)
+            ok = jnp.isfinite(value) & jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
+            params, state = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), (p2, s2), (params, state))
+            return params, state, i + jnp.where(ok, 1, 0), value, ok
+
+        init = (params, state, jnp.asarray(0), jnp.asarray(jnp.inf, lowered.dtype), jnp.asarray(True))
+        params, state, i, value, ok = lax.while_loop(cond, body, init)
+        return params, state, i, value, ok
     return run
 
 
@@ -138,51 +146,46 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         errs = relative_l2({f: pred[f] for f in evaluation.truth}, evaluation.truth)
         return float(np.sqrt(np.mean(np.square(list(errs.values()))))), errs
 
-    def log(stage_name, p):
+    def log(stage_name, p, rate=None):
         value, terms = loss_terms(p, batch)
         err, errs = evaluate(p)
         el = time.perf_counter() - t0
         rec = {"step": done, "stage": stage_name, "loss": float(value),
                "terms": {k: float(v) for k, v in terms.items()}, "error": err, "errors": errs,
-               "time_s": round(el, 3)}
+               "time_s": round(el, 3), "steps_per_s": rate}
         res.history.append(rec)
         prog.update(rec)
         if on_log:
             on_log(rec)
         return rec
 
-    last_good = params
-    for si, stage in enumerate(stages):
+    for stage in stages:
         name = stage["optimizer"]
         if stage["steps"] == 0:
             continue
         opt = _optimizer(stage)
         state = opt.init(params)
-        fns = {}
+        run = _chunk_fn(lowered, opt, name == "lbfgs")
         remaining = stage["steps"]
         while remaining > 0:
             n = min(log_every, remaining)
-            if n not in fns:
-                fns[n] = _chunk_fn(lowered, opt, n, name == "lbfgs")
-            new_params, new_state, values = fns[n](params, state, batch)
-            values = np.asarray(values)
+            tc = time.perf_counter()
+            params, state, taken, value, ok = run(params, state, batch, n)
+            taken, ok = int(taken), bool(ok)
             if res.first_step_s == 0.0:
                 res.first_step_s = time.perf_counter() - t0
-            if not np.all(np.isfinite(values)):
-                bad = int(np.argmax(~np.isfinite(values)))
+            done += taken
+            remaining -= taken
+            if not ok:
                 _, terms = loss_terms(params, batch)
                 culprit = [k for k, v in terms.items() if not math.isfinite(float(v))]
-                prog.message(error("E501", f"the loss became {values[bad]} at step {done + bad + 1} of stage `{name}`"
+                prog.message(error("E501", f"the loss became non-finite at step {done + 1} of stage `{name}`"
                                    + (f" (term `{culprit[0]}`)" if culprit else ""),
-                                   hint="lower the learning rate, train in float64 (`precision = float64`), or make conditions `hard`").render())
+                                   hint="lower the learning rate, train in float64 (`precision = float64`), "
+                                        "or make conditions `hard`; the parameters from the last good step are kept").render())
                 res.stopped = "nan"
-                params = last_good
                 break
-            params, state = new_params, new_state
-            last_good = params
-            done += n
-            remaining -= n
-            log(name, params)
+            log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
         if res.stopped:
             break
     prog.close()

@@ -1,0 +1,121 @@
+"""Readable dumps of each stage: AST, IR, layer graphs (text + Graphviz DOT), LaTeX, plan."""
+from __future__ import annotations
+
+import dataclasses
+
+import networkx as nx
+import sympy as sp
+
+from pdeforge.dsl import ast as A
+from . import network
+from .symbolic import Dn
+
+
+def ast_text(program: A.Program) -> str:
+    out = []
+
+    def node(x, ind):
+        pad = "  " * ind
+        if isinstance(x, list):
+            for i in x:
+                node(i, ind)
+            return
+        if not dataclasses.is_dataclass(x):
+            out.append(f"{pad}{x!r}")
+            return
+        fields = [(f.name, getattr(x, f.name)) for f in dataclasses.fields(x) if f.name not in ("span", "name_span", "func_span", "name_spans", "arg_spans", "path_span", "source", "doc", "origin")]
+        simple = [(k, v) for k, v in fields if not (dataclasses.is_dataclass(v) or isinstance(v, list) and v and any(dataclasses.is_dataclass(i) for i in v))]
+        nested = [(k, v) for k, v in fields if (k, v) not in simple]
+        sp_ = getattr(x, "span", None)
+        loc = f" @{sp_.line}:{sp_.col}" if sp_ else ""
+        out.append(f"{pad}{type(x).__name__}{loc} " + " ".join(f"{k}={v!r}" for k, v in simple if v not in (None, [], {})))
+        for k, v in nested:
+            out.append(f"{pad}  {k}:")
+            node(v, ind + 2)
+    node(program.statements, 0)
+    return "\n".join(out)
+
+
+def ir_text(ir, lowered=None) -> str:
+    S = ir.symbols
+    out = [f"problem {ir.name}"]
+    for c in ir.coords:
+        out.append(f"coordinate {c.name} in [{c.lo:g}, {c.hi:g}]{' (time)' if c.is_time else ''}")
+    for n, v in ir.const_values.items():
+        out.append(f"const {n} = {v:.17g}")
+    for f, e in S.field.items():
+        out.append(f"field {e}")
+    for m in ir.models:
+        out.append(f"model {m.name}: ({', '.join(m.fields)}) = {m.arch}({', '.join(m.inputs)})"
+                   + (f"  [{network.param_count(lowered.graphs[m.name]):,} parameters]" if lowered else ""))
+    out.append("regions:")
+    for r in ir.regions.values():
+        where = "interior" if r.kind == "interior" else f"{r.coord} = {r.value:g}" + (" (paired with the opposite face)" if r.kind == "periodic" else "")
+        out.append(f"  {r.key}: {where}")
+    out.append("terms (residual = 0):")
+    for t in ir.terms:
+        for k, e in t.parts:
+            out.append(f"  {t.name} [{t.kind}] on {k}: {e}")
+    for f, e in ir.exact.items():
+        out.append(f"exact {f} = {e}")
+    out.append("dependencies: " + ", ".join(f"{a} -> {b}" for a, b in ir.graph.edges))
+    return "\n".join(out)
+
+
+def graph_text(lowered) -> str:
+    out = []
+    for name, g in lowered.graphs.items():
+        out.append(f"model {name}: {network.param_count(g):,} parameters, {g.number_of_nodes()} nodes")
+        for n in nx.topological_sort(g):
+            a = g.nodes[n]
+            extra = ""
+            if a["op"] == "dense":
+                extra = f"  {a['fan_in']} -> {a['width']}  ({a['fan_in'] * a['width'] + a['width']} params)"
+            elif a["op"] == "act":
+                extra = f"  {a['fn']}"
+            elif a["op"] in ("scale", "shift", "power"):
+                extra = "  " + str(a.get("factor", a.get("offset", a.get("exponent"))))
+            out.append(f"  {n:<12} {a['op']:<7} width {a['width']:<5} <- {', '.join(a['args']) or '-'}{extra}")
+        out.append("")
+        out.append(graph_dot(name, g))
+    return "\n".join(out)
+
+
+def graph_dot(name, g) -> str:
+    lines = [f'digraph "{name}" {{', "  rankdir=LR;"]
+    for n, a in g.nodes(data=True):
+        label = f"{a['op']}\\n{a['width']}" + (f"\\n{a['fn']}" if a["op"] == "act" else "")
+        lines.append(f'  "{n}" [label="{label}"];')
+    for u, v in g.edges:
+        lines.append(f'  "{u}" -> "{v}";')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def latex_text(ir) -> str:
+    S = ir.symbols
+    names = {s: sp.Symbol(_greek(str(s))) for s in S.const.values()}
+    out = []
+
+    def tex(stmt_expr):
+        return sp.latex(S.to_sympy(stmt_expr).xreplace(names)).replace(r"\operatorname{Dn}", r"\partial_n")
+
+    chk = ir.checked
+    for eq in chk.equations:
+        out.append(f"{tex(eq.lhs)} = {tex(eq.rhs)}" + (f" \\quad \\text{{({eq.label})}}" if eq.label else ""))
+    for cond, faces in chk.conditions:
+        where = ", ".join(f"{f.coord} = {f.value:g}" for f in faces)
+        out.append(f"{tex(cond.lhs)} = {tex(cond.rhs)} \\quad \\text{{on }} {where}")
+    for cond, f, x in chk.periodic:
+        out.append(f"{f} \\text{{ periodic in }} {x}")
+    for f, e in chk.exact.items():
+        out.append(f"{f}_{{\\mathrm{{exact}}}} = {tex(e.expr)}")
+    for n, v in chk.consts.items():
+        out.append(f"{sp.latex(names[S.const[n]])} = {tex(chk.const_exprs[n])}")
+    return "\n".join(out)
+
+
+def _greek(n):
+    greek = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda", "mu", "nu",
+             "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega"}
+    return n if n in greek else n
