@@ -168,6 +168,9 @@ class _ToAst(Transformer):
         parts = [str(x) if isinstance(x, Token) else x for x in c]
         return A.Relation(_span(meta), parts)
 
+    def equality(self, meta, c):
+        return A.Relation(_span(meta), [c[0], "=", c[1]])
+
     def constraint(self, meta, c):
         label = c[0]
         hard = c[-1] if isinstance(c[-1], A.Hard) or c[-1] is None else None
