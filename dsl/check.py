@@ -80,8 +80,10 @@ class Checked:
 class ConstEval:
     """Folds constant expressions (numbers, consts, pi, e, math functions) to floats."""
 
-    def __init__(self, consts, diag: Collector):
+    def __init__(self, consts, diag: Collector, defined=None, poisoned=None):
         self.consts, self.diag = consts, diag
+        self.defined = defined if defined is not None else {}
+        self.poisoned = poisoned if poisoned is not None else set()   # names whose own declaration failed
 
     def __call__(self, e, what="a constant expression"):
         try:
@@ -89,7 +91,9 @@ class ConstEval:
         except _NotConst:
             return None
         except (ValueError, OverflowError, ZeroDivisionError) as ex:
-            self.diag.error("E201", f"cannot evaluate {what}: {ex}", e.span)
+            why = {ZeroDivisionError: "division by zero", OverflowError: "the number is too large"}.get(
+                type(ex), "an argument is outside the function's domain (such as `log(0)` or `sqrt(-1)`)")
+            self.diag.error("E201", f"cannot evaluate {what}: {why}", e.span)
             return None
 
     def _ev(self, e, what):
@@ -100,8 +104,15 @@ class ConstEval:
                 return self.consts[e.id]
             if e.id in CONSTANTS:
                 return CONSTANTS[e.id]
-            self.diag.error("E101", f"`{e.id}` is not a constant", e.span,
-                            hint=did_you_mean(e.id, list(self.consts) + list(CONSTANTS)) or f"{what} may use numbers, `const`s, `pi` and `e` only")
+            if e.id in self.poisoned:       # already reported where it was declared
+                raise _NotConst
+            if e.id in self.defined:
+                self.diag.error("E109", f"`{e.id}` is not a constant, so it cannot appear in {what}", e.span,
+                                hint=f"{what} may use numbers, `const`s, `pi` and `e` only")
+            else:
+                self.diag.error("E101", f"`{e.id}` is not defined", e.span,
+                                hint=did_you_mean(e.id, list(self.consts) + list(CONSTANTS))
+                                or f"{what} may use numbers, earlier `const`s, `pi` and `e`")
             raise _NotConst
         if isinstance(e, A.Neg):
             return -self._ev(e.operand, what)
@@ -133,6 +144,7 @@ class _Checker:
         self.lib = library
         self.d = Collector()
         self.defined: dict[str, Span | None] = {}
+        self.poisoned: set[str] = set()      # declared, but the declaration was wrong: no follow-on errors
 
     # -- helpers
     def define(self, name, span, kind):
@@ -164,13 +176,15 @@ class _Checker:
         archs.update(own)
         # consts, in order
         consts, cexprs = {}, {}
-        ce = ConstEval(consts, d)
+        ce = ConstEval(consts, d, self.defined, self.poisoned)
         for s in p.of(A.Const):
             if self.define(s.name, s.name_span, "constant"):
                 v = ce(s.value, f"the value of `{s.name}`")
                 if v is not None:
                     consts[s.name] = v
                     cexprs[s.name] = s.value
+                else:
+                    self.poisoned.add(s.name)
         # coordinates
         coords = []
         for s in p.of(A.Domain):
@@ -182,7 +196,11 @@ class _Checker:
             lohi = self._interval(s.interval, ce, s.name)
             if self.define(s.name, s.name_span, "coordinate") and lohi:
                 coords.append(Coord(s.name, *lohi, True, s.name_span))
-        if not [c for c in coords if not c.is_time]:
+            elif not lohi:
+                self.poisoned.add(s.name)
+        for s in p.of(A.Domain):     # a coordinate whose domain line failed was reported there
+            self.poisoned.update(n for n in s.names if n not in [c.name for c in coords])
+        if not p.of(A.Domain):
             d.error("E301", "no spatial coordinate is declared", None, hint="add a line such as `domain x in [0, 1]`")
         if len(coords) - (1 if times else 0) > 3:
             d.error("E203", "at most 3 spatial coordinates are supported", p.of(A.Domain)[-1].span)
@@ -195,13 +213,13 @@ class _Checker:
                 fields[group.name] = group
                 seen = set()
                 for a, sp in zip(group.args, group.arg_spans):
-                    if a not in cnames:
+                    if a not in cnames and a not in self.poisoned:
                         d.error("E101", f"`{a}` is not a declared coordinate", sp, hint=did_you_mean(a, cnames))
                     if a in seen:
                         d.error("E102", f"`{a}` appears twice in the arguments of `{group.name}`", sp)
                     seen.add(a)
         if not fields:
-            d.error("E120", "no `field` is declared", None, hint="add a line such as `field u(x, t)`")
+            d.error("E307", "no `field` is declared", None, hint="add a line such as `field u(x, t)`")
         self.fields, self.consts, self.cnames = fields, consts, cnames
         # parameters (learned scalars)
         self.params = {}
@@ -296,7 +314,10 @@ class _Checker:
             return
         if isinstance(shape, A.Call) and shape.func in ("rectangle", "box", "interval"):
             if len(shape.args) != len(s.names) or shape.kwargs:
-                self.d.error("E130", f"`{shape.func}` needs one interval per coordinate: {len(s.names)}, got {len(shape.args)}", shape.span)
+                self.d.error("E131" if not shape.kwargs else "E130",
+                             f"`{shape.func}` needs one interval per coordinate: {len(s.names)}, got {len(shape.args)}"
+                             + (" and named arguments" if shape.kwargs else ""), shape.span,
+                             hint="write `rectangle([lo, hi], [lo, hi])` for (x, y), `box([lo, hi], [lo, hi], [lo, hi])` for (x, y, z)")
                 return
             for n, sp, iv in zip(s.names, s.name_spans, shape.args):
                 lohi = self._interval(iv, ce, n)
@@ -313,7 +334,7 @@ class _Checker:
             c = s.lhs
             if isinstance(c, A.Call) and c.func == "periodic":
                 if len(c.args) != 2 or not all(isinstance(a, A.Name) for a in c.args):
-                    d.error("E130", "`periodic` takes a field and a coordinate: `periodic(u, x)`", c.span)
+                    d.error("E131", "`periodic` takes a field and a coordinate: `periodic(u, x)`", c.span)
                     return
                 f, x = c.args[0].id, c.args[1].id
                 if f not in self.fields:
@@ -321,7 +342,10 @@ class _Checker:
                     return
                 co = next((k for k in self.coords if k.name == x), None)
                 if co is None or co.is_time:
-                    d.error("E101", f"`{x}` is not a spatial coordinate", c.args[1].span, hint=did_you_mean(x, self.cnames))
+                    if co is None:
+                        d.error("E101", f"`{x}` is not a declared coordinate", c.args[1].span, hint=did_you_mean(x, self.cnames))
+                    else:
+                        d.error("E109", f"`{x}` is the time coordinate; only a spatial coordinate can be periodic", c.args[1].span)
                     return
                 if x not in self.fields[f].args:
                     d.error("E104", f"`{f}` does not depend on `{x}`", c.args[1].span)
@@ -390,7 +414,11 @@ class _Checker:
     def _arch_args(self, call, arch):
         names = [p.name for p in arch.params]
         if len(call.args) > len(names):
-            self.d.error("E131", f"`{arch.name}` takes {len(names)} parameters, {len(call.args)} given", call.span)
+            sp = call.func_span or call.span
+            if sp is not None and call.span is not None:
+                sp = Span(sp.line, sp.col, call.span.end_line, call.span.end_col)
+            self.d.error("E131", f"`{arch.name}` takes {len(names)} parameters, {len(call.args)} given", sp,
+                         hint=f"its parameters: {', '.join(names)}")
         for k in call.kwargs:
             if k.name not in names:
                 self.d.error("E130", f"`{arch.name}` has no parameter `{k.name}`", k.span,
@@ -489,7 +517,7 @@ class _Checker:
                 if allowed_coords is not None and n not in allowed_coords:
                     d.error("E104", f"`{n}` is not an argument of this field", e.span)
                 return set()
-            if n in self.consts or n in CONSTANTS or n in self.params:
+            if n in self.consts or n in CONSTANTS or n in self.params or n in self.poisoned:
                 return set()
             known = list(self.fields) + self.cnames + list(self.consts) + list(self.params) + list(CONSTANTS)
             d.error("E101", f"`{n}` is not defined", e.span, hint=did_you_mean(n, known))

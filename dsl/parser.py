@@ -2,6 +2,7 @@
 E0xx diagnostics that name the expected tokens in words."""
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 from pathlib import Path
 
@@ -227,7 +228,8 @@ class _ToAst(Transformer):
         return list(c)
 
     def assign(self, meta, c):
-        return A.Assign(_span(meta), str(c[0]), c[1])
+        names = [str(t) for t in c[0]]
+        return A.Assign(_span(meta), names[0], c[1], names)
 
     def repeat(self, meta, c):
         return A.Repeat(_span(meta), c[0], list(c[1:]))
@@ -237,6 +239,10 @@ class _ToAst(Transformer):
 
     def architecture(self, meta, c):
         return A.Architecture(_span(meta), str(c[0]), c[1] or [], list(c[2:]))
+
+    def activation(self, meta, c):
+        # `activation NAME(x, a = 1) = expr`: an architecture whose body is one return
+        return A.Architecture(_span(meta), str(c[0]), c[1] or [], [A.Return(_espan(c[2]), c[2])], kind="activation")
 
 
 # Terminal names as a user should read them.
@@ -258,43 +264,101 @@ def _word(term: str) -> str:
 
 
 def _expected(exp) -> str:
-    words = sorted({_word(t) for t in exp})
+    words = sorted({_word(t) for t in exp if t not in ("_DEDENT",)} or {_word(t) for t in exp})
     if len(words) > 8:
         words = words[:8] + ["…"]
     return ", ".join(words)
 
 
+# The form of each statement, shown with a syntax error inside it.
+_FORMS = {
+    "problem": "`problem NAME`",
+    "use": "`use NAME`",
+    "const": "`const NAME = VALUE`",
+    "domain": "`domain x in [lo, hi]` or `domain (x, y) in rectangle([lo, hi], [lo, hi])`",
+    "time": "`time t in [lo, hi]`",
+    "param": "`param NAME in [lo, hi] = GUESS`",
+    "field": "`field u(x, t)`, or several: `field u(x), v(x)`",
+    "equation": "`equation [LABEL]: LHS = RHS`",
+    "condition": "`condition [LABEL]: LHS = RHS on x = 0, x = 1` or `condition: periodic(u, x)`",
+    "constraint": "`constraint [LABEL]: EXPR >= EXPR`",
+    "exact": "`exact u = EXPR`",
+    "model": "`model u = ARCHITECTURE(ARGS)` or `model (u, v) = ARCHITECTURE(ARGS)`",
+    "reference": '`reference u from "PATH" (x = ARRAY, u = ARRAY)`',
+    "train": "`train:` followed by indented lines",
+    "architecture": "`architecture NAME(PARAMS):` followed by indented lines",
+    "points": "`points interior = N, boundary = N`",
+    "repeat": "`repeat COUNT:` followed by indented lines",
+    "return": "`return EXPR`",
+}
+STATEMENT_KEYWORDS = ["problem", "use", "const", "domain", "time", "param", "field", "equation", "condition",
+                      "constraint", "exact", "model", "reference", "train", "architecture"]
+
+
+def _form(source: str, line: int) -> str:
+    """'; an equation reads …' for the statement on `line`, or ''."""
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    words = lines[line - 1].split()
+    first = words[0].rstrip(":(") if words else ""
+    if first in _FORMS:
+        return f"; the form is {_FORMS[first]}"
+    if "for" in words or "steps" in words:
+        return "; a training stage reads `OPTIMISER(OPTIONS) for N steps`"
+    if len(words) >= 2 and words[1] == "=" and lines[line - 1][:1] in " \t":
+        return "; a train setting reads `NAME = VALUE`, an architecture line `NAME = EXPR`"
+    return ""
+
+
 def _syntax_error(e: UnexpectedInput, source: str) -> Diagnostic:
     if isinstance(e, UnexpectedCharacters):
         ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else ""
+        what = "names are ASCII letters, digits and `_`: write `pi`, `nu`, `alpha`" if ch.isalpha() else \
+            "names are letters, digits and `_`; numbers look like 1, 0.5, 1e-3; paths are in double quotes"
+        if ch == '"':
+            what = "a quoted path must end on the same line"
+        elif ch == "!":
+            what = "comparisons (`<=`, `>=`) appear in `constraint` lines only"
         return Diagnostic("E001", f"unexpected character `{ch}`", Span(e.line, e.column, e.line, e.column + 1),
-                          hint="names are letters, digits and `_`; numbers look like 1, 0.5, 1e-3; paths are in double quotes")
-    if isinstance(e, UnexpectedEOF):
+                          hint=what)
+    if isinstance(e, UnexpectedEOF) or e.token.type == "$END":
         lines = source.rstrip("\n").splitlines() or [""]
         return Diagnostic("E003", "unexpected end of file", Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2),
-                          hint=f"expected {_expected(e.expected)}")
+                          hint=f"expected {_expected(e.expected)}{_form(source, len(lines))}")
     tok: Token = e.token
-    if tok.type == "$END":
-        lines = source.rstrip("\n").splitlines() or [""]
-        return Diagnostic("E003", "unexpected end of file",
-                          Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2),
-                          hint=f"expected {_expected(e.expected)}")
+    try:   # LALR's expected set can hold tokens that fail after a reduction; ask the parser which really fit
+        acc = e.interactive_parser.accepts() if getattr(e, "interactive_parser", None) else None
+        if acc:
+            e.expected = set(acc)
+    except Exception:  # lark internals: keep its own expected set
+        pass
     prev = (source.splitlines() + [""])[max(0, (tok.line or 1) - 2)].split("#")[0].rstrip()
     if "_INDENT" in e.expected or (prev.endswith(":") and tok.column == 1):
         return Diagnostic("E004", "this block needs indented lines", _tok_span(tok) if tok.line else None,
                           hint="indent the lines of a `train:`, `architecture …:` or `repeat …:` body")
     if tok.type in ("_INDENT",):
-        return Diagnostic("E004", "unexpected indentation", Span(tok.line or 1, 1, tok.line or 1, 2),
+        line = tok.end_line or tok.line or 1
+        return Diagnostic("E004", "unexpected indentation", Span(line, 1, line, max(2, len(str(tok)) + 1)),
                           hint="only the bodies of `train:`, `architecture …:` and `repeat …:` are indented")
     if tok.type == "_DEDENT" or tok.type == "_NL":
+        # a statement cut short: blame the end of the line it started on
         line = tok.line or 1
-        srcline = (source.splitlines() + [""])[max(0, line - 1)]
+        lines = source.splitlines() + [""]
+        while line > 1 and not lines[line - 1].split("#")[0].strip():
+            line -= 1
+        srcline = lines[max(0, line - 1)].split("#")[0]
         col = len(srcline.rstrip()) + 1
         return Diagnostic("E002", "the statement ends too early", Span(line, col, line, col + 1),
-                          hint=f"expected {_expected(e.expected)}")
-    shown = str(tok) if tok.type != "_NL" else "end of line"
-    return Diagnostic("E002", f"unexpected {_word(tok.type) if tok.type not in ('NAME', 'NUMBER') else '`' + shown + '`'}",
-                      _tok_span(tok), hint=f"expected {_expected(e.expected)}")
+                          hint=f"expected {_expected(e.expected)}{_form(source, line)}")
+    if tok.type == "NAME" and any(k.upper() in e.expected for k in STATEMENT_KEYWORDS) \
+            and source.splitlines()[tok.line - 1][:tok.column - 1].strip() == "":
+        close = difflib.get_close_matches(str(tok), STATEMENT_KEYWORDS, n=1, cutoff=0.6)
+        return Diagnostic("E008", f"`{tok}` does not start a statement", _tok_span(tok),
+                          hint=f"did you mean `{close[0]}`?" if close else
+                          "statements start with " + ", ".join(f"`{k}`" for k in STATEMENT_KEYWORDS))
+    return Diagnostic("E002", f"unexpected `{tok}`", _tok_span(tok),
+                      hint=f"expected {_expected(e.expected)}{_form(source, tok.line or 1)}")
 
 
 def parse(source: str, file: str = "<input>") -> A.Program:
