@@ -242,6 +242,7 @@ class ArchParam:
 class Assign(Stmt):
     name: str
     value: Expr
+    names: list = field(default_factory=list)   # `a, b = split(h)`: every target, in order
 
 
 @dataclass
@@ -262,6 +263,8 @@ class Architecture(Stmt):
     body: list
     doc: str = ""
     origin: str = "<input>"  # file it was defined in
+    kind: str = "architecture"   # or "activation": `activation NAME(x, ...) = expr`
+    source: str = ""         # text of `origin`, for diagnostics raised while building it
 
 
 @dataclass
