@@ -96,13 +96,14 @@ def cmd_run(args):
     from pdeforge.runtime.train import train
     t0 = time.perf_counter()
     prob = _problem(args, True if args.float64 else None)
-    out = Path(args.out or Path("runs") / prob.checked.name)
+    out = Path(args.out or args.resume or Path("runs") / prob.checked.name)
     _check_writable(out)
     evaluation = make_evaluation(prob, args.allow_path)
     t_compile = time.perf_counter() - t0
     mode = "quiet" if args.quiet else "json" if args.json else "auto"
     seed = args.seed if args.seed is not None else int(prob.settings.get("seed", 0))
-    res = train(prob, steps=args.steps, seed=seed, evaluation=evaluation, progress=mode)
+    res = train(prob, steps=args.steps, seed=seed, evaluation=evaluation, progress=mode, out=out,
+                checkpoint_every=args.checkpoint_every, resume=args.resume)
     run_info = {"spec_hash": prob.spec_hash, "file": prob.file, "seed": seed, "float64": prob.float64,
                 "versions": _versions(), "train": prob.checked.train, "steps": res.steps,
                 "wall_s": round(res.wall_s, 3), "time_to_first_step_s": round(t_compile + res.first_step_s, 3),
@@ -189,6 +190,8 @@ def main(argv=None):
             c.add_argument("--out", help="output directory (default runs/PROBLEM)")
             c.add_argument("--quiet", action="store_true")
             c.add_argument("--json", action="store_true", help="progress as JSON lines on stderr")
+            c.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N steps")
+            c.add_argument("--resume", metavar="DIR", help="continue the run whose checkpoint is in DIR")
         else:
             c.add_argument("--params", required=True, help="a run directory or its params.npz")
     args = ap.parse_args(argv)

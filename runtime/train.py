@@ -13,6 +13,7 @@ import optax
 from jax import lax
 
 from pdeforge.dsl.diagnostics import error
+from . import checkpoint
 from .progress import Progress
 
 DEFAULT_STAGES = [{"optimizer": "adam", "steps": 2000, "lr": 1e-3}]
@@ -120,7 +121,10 @@ def plan_stages(stages, total_steps=None):
 
 
 def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = None, progress="auto",
-          log_every=None, params=None, on_log=None) -> Result:
+          log_every=None, params=None, on_log=None, out=None, checkpoint_every=None, resume=None) -> Result:
+    """Run the problem's stages. With `out`, a checkpoint is written every
+    `checkpoint_every` steps (rounded to the logging interval), at the end, and on
+    Ctrl-C; `resume` (a run directory) continues a run bit-identically."""
     lowered = problem.lowered
     settings = problem.settings
     seed = int(settings.get("seed", 0) if seed is None else seed)
@@ -129,15 +133,40 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     stages = plan_stages(problem.checked.train["stages"], steps)
     total = sum(s["steps"] for s in stages)
     log_every = int(log_every or settings.get("log_every", max(1, min(1000, total // 20 or 1))))
+    every = int(checkpoint_every or settings.get("checkpoint_every", 0) or 0)
+    every = max(log_every, (every // log_every) * log_every) if every else 0
     t0 = time.perf_counter()
     if params is None:
-        params = problem.init(k_init)
+        params = jax.jit(problem.init)(k_init)
+    ck = None
+    if resume is not None:
+        ck = checkpoint.load(resume)
+        m = ck["meta"]
+        if m.get("spec_hash") != problem.spec_hash:
+            raise error("E416", "the checkpoint was written by a different version of this .pde file",
+                        hint="resume with the same file, or start afresh without --resume")
+        if m.get("seed") != seed or m.get("total") != total:
+            raise error("E416", f"the checkpoint was written with seed {m.get('seed')} and {m.get('total')} steps; "
+                                f"this run has seed {seed} and {total} steps", hint="pass the same --seed and --steps")
+        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, problem.dtype), ck["params"])
     batch = problem.sample(int(jax.random.randint(k_pts, (), 0, 2**31 - 1)))
     loss_terms = jax.jit(lowered.loss)
     predict = jax.jit(lowered.predict)
     res = Result(params)
     prog = Progress(total, progress)
     done = 0
+    start_stage, start_in_stage = 0, 0
+    if ck is not None:
+        m = ck["meta"]
+        done, start_stage, start_in_stage = m["done"], m["stage"], m["in_stage"]
+        res.history = m["history"]
+        prog.message(f"resuming at step {done} (stage {start_stage + 1}, {start_in_stage} steps into it)")
+
+    def save(si, in_stage, p, st):
+        if out is not None:
+            checkpoint.save(out, p, st, {"spec_hash": problem.spec_hash, "seed": seed, "total": total,
+                                         "done": done, "stage": si, "in_stage": in_stage,
+                                         "history": res.history})
 
     def evaluate(p):
         if evaluation is None:
@@ -159,36 +188,50 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
             on_log(rec)
         return rec
 
-    for stage in stages:
+    for si, stage in enumerate(stages):
         name = stage["optimizer"]
-        if stage["steps"] == 0:
+        if stage["steps"] == 0 or si < start_stage:
             continue
         opt = _optimizer(stage)
         state = opt.init(params)
-        run = _chunk_fn(lowered, opt, name == "lbfgs")
         remaining = stage["steps"]
+        if ck is not None and si == start_stage:
+            state = checkpoint.restore_opt_state(state, ck["opt_leaves"])
+            remaining -= start_in_stage
+        run = _chunk_fn(lowered, opt, name == "lbfgs")
         while remaining > 0:
             n = min(log_every, remaining)
             tc = time.perf_counter()
-            params, state, taken, value, ok = run(params, state, batch, n)
-            taken, ok = int(taken), bool(ok)
-            if res.first_step_s == 0.0:
-                res.first_step_s = time.perf_counter() - t0
-            done += taken
-            remaining -= taken
-            if not ok:
-                _, terms = loss_terms(params, batch)
-                culprit = [k for k, v in terms.items() if not math.isfinite(float(v))]
-                prog.message(error("E501", f"the loss became non-finite at step {done + 1} of stage `{name}`"
-                                   + (f" (term `{culprit[0]}`)" if culprit else ""),
-                                   hint="lower the learning rate, train in float64 (`precision = float64`), "
-                                        "or make conditions `hard`; the parameters from the last good step are kept").render())
-                res.stopped = "nan"
-                break
-            log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
+            try:
+                p2, s2, taken, value, ok = run(params, state, batch, n)
+                taken, ok = int(taken), bool(ok)
+                # one assignment, so an interrupt never splits parameters from their step count
+                params, state, done, remaining = p2, s2, done + taken, remaining - taken
+                if res.first_step_s == 0.0:
+                    res.first_step_s = time.perf_counter() - t0
+                if not ok:
+                    _, terms = loss_terms(params, batch)
+                    culprit = [k for k, v in terms.items() if not math.isfinite(float(v))]
+                    prog.message(error("E501", f"the loss became non-finite at step {done + 1} of stage `{name}`"
+                                       + (f" (term `{culprit[0]}`)" if culprit else ""),
+                                       hint="lower the learning rate, train in float64 (`precision = float64`), "
+                                            "or make conditions `hard`; the parameters from the last good step are kept").render())
+                    res.stopped = "nan"
+                    break
+                log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
+                if every and done % every == 0 and remaining > 0:
+                    save(si, stage["steps"] - remaining, params, state)
+            except KeyboardInterrupt:
+                save(si, stage["steps"] - remaining, params, state)
+                prog.message(f"interrupted at step {done}" + (f"; checkpoint in {out} — continue with --resume {out}" if out else ""))
+                raise
         if res.stopped:
             break
+        last_stage_state = (si, stage["steps"], state)
     prog.close()
+    if out is not None and not res.stopped and "last_stage_state" in locals():
+        si, n, st = last_stage_state
+        save(si, n, params, st)
     res.params = params
     res.steps = done
     res.wall_s = time.perf_counter() - t0
