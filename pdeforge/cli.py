@@ -170,6 +170,13 @@ def cmd_eval(args):
     return 0
 
 
+def cmd_plot(args):
+    from pdeforge.runtime.plots import plot_run
+    for p in plot_run(args.dir, args.out):
+        print(f"wrote {p}")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="pdeforge", description="Compile and train physics-informed models from .pde files.")
     ap.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
@@ -194,10 +201,13 @@ def main(argv=None):
             c.add_argument("--resume", metavar="DIR", help="continue the run whose checkpoint is in DIR")
         else:
             c.add_argument("--params", required=True, help="a run directory or its params.npz")
+    c = sub.add_parser("plot", help="write PNGs of a run: loss curves, solution, reference, error")
+    c.add_argument("dir", help="a run directory (the --out of `pdeforge run`)")
+    c.add_argument("--out", help="where to write the PNGs (default: the run directory)")
     args = ap.parse_args(argv)
     debug = args.debug or os.environ.get("PDEFORGE_DEBUG")
     try:
-        return {"check": cmd_check, "compile": cmd_compile, "run": cmd_run, "eval": cmd_eval}[args.cmd](args)
+        return {"check": cmd_check, "compile": cmd_compile, "run": cmd_run, "eval": cmd_eval, "plot": cmd_plot}[args.cmd](args)
     except PdeError as e:
         print(e.render(), file=sys.stderr)
         return 2

@@ -1,0 +1,100 @@
+"""`pdeforge plot DIR`: loss curves per term, and the solution, the reference and
+the pointwise error (line plots in 1-D, heat maps for 2-D or space–time)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def plot_run(run_dir, out_dir=None) -> list[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pdeforge.dsl.diagnostics import error
+
+    run = Path(run_dir)
+    out = Path(out_dir or run)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (run / "metrics.json").exists():
+        raise error("E402", f"no metrics.json in {run}", hint="pass the --out directory of a `pdeforge run`")
+    metrics = json.loads((run / "metrics.json").read_text())
+    written = []
+    hist = metrics.get("history", [])
+    if hist:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        steps = [h["step"] for h in hist]
+        ax.semilogy(steps, [h["loss"] for h in hist], "k-", lw=2, label="total")
+        for k in hist[-1]["terms"]:
+            ax.semilogy(steps, [h["terms"].get(k, np.nan) for h in hist], lw=1, label=k)
+        if any(h.get("error") is not None for h in hist):
+            ax.semilogy(steps, [h.get("error") or np.nan for h in hist], "r--", lw=1.5, label="rel. L2 error")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        written.append(_save(fig, out / "loss.png"))
+    pred_file = run / "prediction.npz"
+    if pred_file.exists():
+        with np.load(pred_file, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        coords = [str(c) for c in data["coords"]]
+        shape = tuple(int(s) for s in data["grid_shape"]) if "grid_shape" in data else None
+        fields = [k for k in data if k + "_ref" in data]
+        for f in fields:
+            written.append(_field_plot(plt, data["X"], data[f], data[f + "_ref"], coords, shape, f, out / f"{f}.png"))
+    return written
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _field_plot(plt, X, pred, ref, coords, shape, f, path):
+    err = np.abs(pred - ref)
+    if shape is not None and len(shape) == 1:
+        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+        x = X[:, 0]
+        o = np.argsort(x)
+        axs[0].plot(x[o], ref[o], "k-", label="reference")
+        axs[0].plot(x[o], pred[o], "r--", label="prediction")
+        axs[0].set_xlabel(coords[0])
+        axs[0].legend()
+        axs[1].semilogy(x[o], err[o] + 1e-300)
+        axs[1].set_title("|error|")
+        axs[1].set_xlabel(coords[0])
+        fig.tight_layout()
+        return _save(fig, path)
+    if shape is not None and len(shape) >= 2:
+        # 2-D (or a middle slice of higher dimensions): heat maps on the grid
+        grid = lambda v: v.reshape(shape)
+        P, R, E = grid(pred), grid(ref), grid(err)
+        Xg = [grid(X[:, i]) for i in range(X.shape[1])]
+        ax_idx = [i for i, n in enumerate(shape) if n > 1][:2]
+        sl = tuple(slice(None) if i in ax_idx else n // 2 for i, n in enumerate(shape))
+        # which problem coordinate varies along each grid axis
+        names = []
+        for a in ax_idx:
+            var = [np.ptp(np.moveaxis(Xg[c], a, 0), axis=0).max() for c in range(X.shape[1])]
+            names.append(int(np.argmax(var)))
+        A, B = Xg[names[0]][sl], Xg[names[1]][sl]
+        fig, axs = plt.subplots(1, 3, figsize=(13, 3.8))
+        for ax, V, title in zip(axs, (R[sl], P[sl], E[sl]), ("reference", "prediction", "|error|")):
+            m = ax.pcolormesh(B, A, V, shading="auto", cmap="viridis" if title != "|error|" else "magma")
+            ax.set_title(f"{f}: {title}")
+            ax.set_xlabel(coords[names[1]])
+            ax.set_ylabel(coords[names[0]])
+            fig.colorbar(m, ax=ax)
+        fig.tight_layout()
+        return _save(fig, path)
+    fig, ax = plt.subplots(figsize=(5, 4))       # scattered points: prediction against reference
+    ax.plot(ref, pred, ".", ms=2)
+    ax.set_xlabel(f"{f} reference")
+    ax.set_ylabel(f"{f} prediction")
+    fig.tight_layout()
+    return _save(fig, path)
