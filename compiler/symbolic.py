@@ -15,6 +15,46 @@ class Dn(sp.Function):
     nargs = 1
 
 
+class Lap(sp.Function):
+    """lap(u) of a field u, kept whole so the derivative planner can use a forward
+    Laplacian instead of a sum of second derivatives. Lap(u, k, *spatial): k = 0 exact,
+    k > 0 the STDE estimate with k random directions per point; `spatial` are the
+    coordinates it sums over, so it expands (and differentiates) on its own."""
+
+    @property
+    def field(self):
+        return self.args[0]
+
+    @property
+    def estimate(self):
+        return int(self.args[1])
+
+    @property
+    def coords(self):
+        return self.args[2:]
+
+    def expanded(self):
+        return sp.Add(*[sp.diff(self.field, x, 2) for x in self.coords])
+
+    def _eval_derivative(self, s):
+        return self.expanded().diff(s)
+
+    def _sympystr(self, printer):
+        k = self.estimate
+        return f"lap({printer._print(self.field)}" + (f", estimate={k})" if k else ")")
+
+    def _latex(self, printer):
+        inner = printer._print(self.field)
+        return rf"\Delta {inner}" if not self.estimate else rf"\widehat{{\Delta}}_{{{self.estimate}}} {inner}"
+
+
+def expand_lap(expr, keep_fields=False):
+    """Replace Lap by its sum of second derivatives; with keep_fields, only those whose
+    argument is no longer a bare field (e.g. after a hard-constraint substitution)."""
+    return expr.replace(lambda e: isinstance(e, Lap) and not (keep_fields and isinstance(e.field, sp.core.function.AppliedUndef)),
+                        lambda e: e.expanded())
+
+
 class Symbols:
     """The sympy objects that stand for a checked program's names."""
 
@@ -74,10 +114,34 @@ class Symbols:
             return sp.diff(self.to_sympy(args[0]), self.coord[f[1:]])
         if f == "lap":
             u = self.to_sympy(args[0])
+            est = e.kwarg("estimate")
+            k = 0
+            if est is not None:
+                if not isinstance(est, A.Num) or est.value != int(est.value) or not 1 <= est.value <= 100_000:
+                    raise error("E232", "`estimate` must be a whole number of random directions, from 1 to 100000",
+                                est.span, hint="for example `lap(u, estimate = 16)`")
+                k = int(est.value)
+            if isinstance(u, sp.core.function.AppliedUndef):
+                return Lap(u, sp.Integer(k), *self.spatial)
+            if k:
+                raise error("E232", "`lap(..., estimate = k)` needs a field as its argument, as in `lap(u, estimate = 16)`",
+                            e.span, hint="write the Laplacian of a field, or drop `estimate`")
+            # Δ is linear: Δ(2u + v + 1) = 2Δu + Δv keeps fields whole; anything else expands
+            out = 0
+            for t in sp.Add.make_args(sp.expand(u)):
+                c, f_ = t.as_coeff_Mul()
+                if isinstance(f_, sp.core.function.AppliedUndef):
+                    out += c * Lap(f_, sp.Integer(0), *self.spatial)
+                elif t.free_symbols:
+                    break
+            else:
+                return out
             return sp.Add(*[sp.diff(u, x, 2) for x in self.spatial])
         if f == "div":
             if len(args) == 1 and isinstance(args[0], A.Call) and args[0].func == "grad":
                 u = self.to_sympy(args[0].args[0])
+                if isinstance(u, sp.core.function.AppliedUndef):
+                    return Lap(u, sp.Integer(0), *self.spatial)
                 return sp.Add(*[sp.diff(u, x, 2) for x in self.spatial])
             return sp.Add(*[sp.diff(self.to_sympy(a), x) for a, x in zip(args, self.spatial)])
         if f == "dn":
