@@ -52,6 +52,9 @@ def ir_text(ir, lowered=None) -> str:
     for r in ir.regions.values():
         where = "interior" if r.kind == "interior" else f"{r.coord} = {r.value:g}" + (" (paired with the opposite face)" if r.kind == "periodic" else "")
         out.append(f"  {r.key}: {where}")
+    if getattr(ir, "hard", None):
+        out.append("hard (built into the models; not loss terms):")
+        out += ir.hard.describe(S)
     out.append("terms (residual = 0):")
     for t in ir.terms:
         for k, e in t.parts:

@@ -8,6 +8,7 @@ import networkx as nx
 import sympy as sp
 
 from pdeforge.dsl import ast as A
+from .hard import synthesize as synthesize_hard
 from .symbolic import Symbols, on_face
 
 
@@ -52,6 +53,7 @@ class IR:
     graph: nx.DiGraph        # problem dependency graph
     checked: object = None
     periodic: list = field(default_factory=list)   # [(field, coord, max order)]
+    hard: object = None      # hard.Hard: conditions and constraints built into the models
 
 
 def build_ir(checked) -> IR:
@@ -73,6 +75,8 @@ def build_ir(checked) -> IR:
         used.add(n)
         terms.append(Term(n, "equation", [("interior", r)], eq.span, eq))
     for cond, faces in checked.conditions:
+        if cond.hard is not None:
+            continue         # built into the model (compiler/hard), not a loss term
         r = S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs)
         parts = []
         for f in faces:
@@ -83,6 +87,8 @@ def build_ir(checked) -> IR:
         terms.append(Term(n, "condition", parts, cond.span, cond))
     periodic = []
     for cond, fname, x in checked.periodic:
+        if cond.hard is not None:
+            continue
         order = max(1, checked.orders.get(fname, {}).get(x, 1))
         key = f"periodic_{fname}_{x}"
         c = checked.coord(x)
@@ -100,12 +106,33 @@ def build_ir(checked) -> IR:
         args = checked.fields[fields[0]].args
         inputs = [c.name for c in checked.coords if c.name in args]
         models.append(ModelSpec("_".join(fields), fields, inputs, m.arch, m.call, m.span))
+    for s in checked.constraints:
+        if s.hard is None:
+            n = name_for(s, "constraint")
+            used.add(n)
+            terms.append(Term(n, "constraint", [("interior", r) for r in _soft_constraint(s, S)], s.span, s))
+    hard = synthesize_hard(checked, S, models)
     exact = {f: S.to_sympy(e.expr) for f, e in checked.exact.items()}
-    g = _dependency_graph(checked, terms, models, S)
-    return IR(checked.name, S, checked.coords, regions, terms, models, exact, S.const_values(), g, checked, periodic)
+    g = _dependency_graph(checked, terms, models, S, hard)
+    return IR(checked.name, S, checked.coords, regions, terms, models, exact, S.const_values(), g, checked, periodic, hard)
 
 
-def _dependency_graph(checked, terms, models, S):
+def _soft_constraint(stmt, S):
+    """Penalty residuals of a soft constraint: a − b for `a = b`, relu(a − b) = (d + |d|)/2 for `a <= b`."""
+    out = []
+    for rel in stmt.relations:
+        parts = rel.parts
+        for i in range(0, len(parts) - 2, 2):
+            a, op, b = S.to_sympy(parts[i]), parts[i + 1], S.to_sympy(parts[i + 2])
+            if op == "=":
+                out.append(a - b)
+            else:
+                d = a - b if op == "<=" else b - a
+                out.append((d + sp.Abs(d)) / 2)
+    return out
+
+
+def _dependency_graph(checked, terms, models, S, hard=None):
     """Nodes: coordinates, fields, models, terms; edges point from what is used to its user."""
     g = nx.DiGraph()
     for c in checked.coords:
@@ -123,4 +150,21 @@ def _dependency_graph(checked, terms, models, S):
         for _, r in t.parts:
             for fn in r.atoms(sp.core.function.AppliedUndef):
                 g.add_edge(f"field:{fn.func.__name__}", f"term:{t.name}")
+    if hard:
+        # a hard layer sits between a model and its fields
+        for f, rw in hard.rewrites.items():
+            g.add_node(f"hard:{f}", kind="hard", layer="dirichlet")
+            g.add_edge(f"hard:{f}", f"field:{f}")
+        for mname, embs in hard.embeddings.items():
+            for e in embs:
+                g.add_node(f"hard:periodic_{mname}_{e.coord}", kind="hard", layer="periodic")
+                g.add_edge(f"coord:{e.coord}", f"hard:periodic_{mname}_{e.coord}")
+                g.add_edge(f"hard:periodic_{mname}_{e.coord}", f"model:{mname}")
+        for i, lay in enumerate(hard.layers):
+            n = f"hard:{lay.kind}_{lay.model}_{i}"
+            g.add_node(n, kind="hard", layer=lay.kind)
+            g.add_edge(f"model:{lay.model}", n)
+            for r in lay.rows:
+                for f in r.fields(lay.fields):
+                    g.add_edge(n, f"field:{f}")
     return g

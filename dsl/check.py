@@ -20,6 +20,8 @@ SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chun
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"}}
 POINT_REGIONS = {"interior", "boundary", "initial", "periodic"}
 RESERVED = set(MATH_FUNCS) | set(CONSTANTS) | {"d", "lap", "grad", "div", "dn", "periodic", "inputs", "outputs"}
+HARD_CONDITION_METHODS = {"transfinite"}
+HARD_CONSTRAINT_METHODS = {"projection", "sigmoid", "softplus", "simplex"}
 MAX_POINTS = 5_000_000
 MAX_STEPS = 100_000_000
 
@@ -249,11 +251,7 @@ class _Checker:
         for s in p.of(A.Condition):
             self._condition(s, ce, conditions, periodic)
         for s in p.of(A.Constraint):
-            for r in s.relations:
-                for part in r.parts:
-                    if isinstance(part, A.Expr):
-                        self._expr(part, "constraint", None)
-            d.error("E303", "constraints are not supported yet", s.span, hint="express it as a condition or an equation")
+            self._constraint(s)
         # exact solutions
         exact = {}
         for s in p.of(A.Exact):
@@ -350,6 +348,8 @@ class _Checker:
                 if x not in self.fields[f].args:
                     d.error("E104", f"`{f}` does not depend on `{x}`", c.args[1].span)
                     return
+                if s.hard is not None:
+                    self._hard_options(s.hard, {"modes": None})
                 periodic.append((s, f, x))
                 return
             d.error("E207", "a condition needs `= value on REGION`", s.lhs.span,
@@ -357,10 +357,46 @@ class _Checker:
             return
         for side in (s.lhs, s.rhs):
             self._expr(side, "condition", None)
+        if s.hard is not None:
+            self._hard_options(s.hard, {"method": HARD_CONDITION_METHODS})
         faces = []
         for r in s.regions:
             faces.extend(self._region(r, ce))
         conditions.append((s, faces))
+
+    # -- hard forms: the options are checked here, the algebra in compiler/hard
+    def _hard_options(self, hard, allowed):
+        """`hard(name = value)`: names from `allowed` (name -> set of words, or None for a whole number)."""
+        for k in hard.options:
+            if k.name not in allowed:
+                self.d.error("E130", f"`hard` has no option `{k.name}` here", k.span,
+                             hint=did_you_mean(k.name, allowed) or (f"its options here: {', '.join(sorted(allowed))}" if allowed else "write plain `hard`"))
+                continue
+            words = allowed[k.name]
+            if words is None:
+                if not (isinstance(k.value, A.Num) and k.value.value == int(k.value.value) and 1 <= k.value.value <= 64):
+                    self.d.error("E209", f"`{k.name}` must be a whole number from 1 to 64", k.value.span)
+            elif not (isinstance(k.value, A.Name) and k.value.id in words):
+                self.d.error("E143", f"`{k.name}` must be one of {', '.join(sorted(words))}", k.value.span)
+
+    def _constraint(self, s):
+        d = self.d
+        for r in s.relations:
+            exprs = [x for x in r.parts if isinstance(x, A.Expr)]
+            ops = [x for x in r.parts if isinstance(x, str)]
+            fs = set()
+            for e in exprs:
+                fs |= self._walk(e, "constraint", None, {}, None)
+            if not fs:
+                d.error("E321", "this constraint involves no field", r.span, hint="a constraint relates fields, such as `c1 + c2 = 1` or `u >= 0`")
+            if any(o in ("<", ">") for o in ops):
+                d.error("E322", "strict inequalities cannot be enforced exactly; use `>=` or `<=`", r.span)
+            if "=" in ops and len(ops) > 1 or "==" in ops:
+                d.error("E322", "write an equality constraint as `lhs = rhs`, on its own", r.span)
+            if len(ops) == 2 and ops[0][0] != ops[1][0]:
+                d.error("E322", "a chained constraint must run one way, such as `0 <= c <= 1`", r.span)
+        if s.hard is not None:
+            self._hard_options(s.hard, {"method": HARD_CONSTRAINT_METHODS})
 
     def _region(self, r, ce):
         d = self.d

@@ -1,0 +1,123 @@
+"""Hard constraints: statements marked `hard` become parts of the model instead of
+loss terms, so they hold at every point by construction.
+
+- `dirichlet`: values on box faces and the initial rate, u = g + φ·N;
+- `periodic`: periodic input embeddings;
+- `projection`: algebraic constraints on outputs (projection, bounds, simplex).
+
+`synthesize` builds the symbolic plan (`Hard`, kept in the IR); `Hard.embed` and
+`Hard.wrap` turn a model's network into the constrained function of the coordinates
+that the derivative engine differentiates — so residuals see the rewritten fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import sympy as sp
+
+from pdeforge.dsl.diagnostics import error
+from . import dirichlet, periodic, projection
+
+
+@dataclass
+class Hard:
+    rewrites: dict = field(default_factory=dict)     # field -> dirichlet.Rewrite
+    embeddings: dict = field(default_factory=dict)   # model name -> [periodic.Embedding]
+    layers: list = field(default_factory=list)       # [projection.Layer]
+    consumed: set = field(default_factory=set)       # id() of the statements built in
+
+    def __bool__(self):
+        return bool(self.rewrites or self.embeddings or self.layers)
+
+    def holds(self, stmt) -> bool:
+        return id(stmt) in self.consumed
+
+    # ---- lowering hooks (called by compiler/lower.py)
+    def input_width(self, m) -> int:
+        embs = self.embeddings.get(m.name, [])
+        return len(m.inputs) + sum(2 * e.modes - 1 for e in embs)
+
+    def embed(self, m, X, Z):
+        """Network inputs: the scaled coordinates Z (columns in m.inputs order), with each
+        periodic coordinate replaced by its cos/sin features computed from X (problem order)."""
+        embs = self.embeddings.get(m.name)
+        if not embs:
+            return Z
+        periodic_cols = {m.inputs.index(e.coord) for e in embs}
+        keep = [Z[:, j:j + 1] for j in range(Z.shape[1]) if j not in periodic_cols]
+        return jnp.concatenate(keep + [e.features(X) for e in embs], axis=1)
+
+    def wrap(self, m, net, coord_env, to_jax):
+        """F(X) = transform(X, net(X)) for model m; `coord_env(X)` gives the sympy env."""
+        rws = [(j, self.rewrites[f]) for j, f in enumerate(m.fields) if f in self.rewrites]
+        lays = [l for l in self.layers if l.model == m.name]
+        if not rws and not lays:
+            return net
+
+        def F(X):
+            Y = net(X)
+            env = coord_env(X)
+            if rws:
+                cols = [Y[:, j] for j in range(Y.shape[1])]
+                for j, rw in rws:
+                    cols[j] = rw.jax(X, cols[j], env, to_jax)
+                Y = jnp.stack(cols, axis=1)
+            for lay in lays:
+                Y = lay.jax(X, Y, env, to_jax)
+            return Y
+        return F
+
+    # ---- for --emit ir
+    def describe(self, S) -> list[str]:
+        out = []
+        for f, rw in self.rewrites.items():
+            u = S.field[f]
+            N = sp.Function(f"N_{f}")(*u.args)
+            out.append(f"  {u} = {rw.g + rw.phi * N}")
+            out.append(f"      (from {', '.join(_name(s) for s in rw.sources)}: g = {rw.g}, phi = {rw.phi})")
+        for mname, embs in self.embeddings.items():
+            for e in embs:
+                out.append(f"  model {mname} input {e.describe()}  (periodic in {e.coord}: {', '.join(e.fields)})")
+        for lay in self.layers:
+            out.append(f"  model {lay.model} output {lay.kind} layer (from {', '.join(_name(s) for s in lay.sources)}):")
+            out += ["    " + s for s in lay.describe()]
+        return out
+
+
+def _name(stmt):
+    return f"`{stmt.label}`" if getattr(stmt, "label", None) else f"line {stmt.span.line}" if stmt.span else "a statement"
+
+
+def synthesize(checked, S, models) -> Hard:
+    h = Hard()
+    conds = [(c, faces) for c, faces in checked.conditions if c.hard is not None]
+    pers = [(c, f, x) for c, f, x in checked.periodic if c.hard is not None]
+    cons = [s for s in checked.constraints if s.hard is not None]
+    h.rewrites = dirichlet.synthesize(checked, S, conds)
+    h.embeddings = periodic.synthesize(checked, pers, models)
+    h.layers = projection.synthesize(cons, S, models, checked)
+    for c, _ in conds:
+        h.consumed.add(id(c))
+    for c, _, _ in pers:
+        h.consumed.add(id(c))
+    for s in cons:
+        h.consumed.add(id(s))
+    # combinations that cannot both hold by construction
+    for cond, f, x in pers:
+        rw = h.rewrites.get(f)
+        if rw is None:
+            continue
+        if any(ax.coord == x for ax in rw.axes):
+            src = next(s for s in rw.sources)
+            raise error("E328", f"`{f}` is periodic in `{x}` by construction, so it cannot also have hard values on the faces of `{x}`",
+                        src.span, related=[(cond.span, "periodic here")], hint="remove one of the two")
+        emb = next(e for es in h.embeddings.values() for e in es if f in e.fields and e.coord == x)
+        periodic.check_rewrite_periodic(rw, emb, checked, S, checked.orders.get(f, {}).get(x, 1))
+    for lay in h.layers:
+        for r in lay.rows:
+            for f in r.fields(lay.fields):
+                if f in h.rewrites:
+                    raise error("E331", f"`{f}` has a hard condition and a hard constraint; only one layer can hold it exactly",
+                                r.span, related=[(h.rewrites[f].sources[0].span, "the hard condition")],
+                                hint="remove `hard` from one of them")
+    return h
