@@ -2,6 +2,7 @@
 derivatives, residuals, and one loss covering every term (jit it once)."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import jax
@@ -10,9 +11,10 @@ import numpy as np
 import sympy as sp
 from jax import lax
 
-from pdeforge.dsl.diagnostics import error
+from pdeforge.dsl.diagnostics import PdeError, error
 from . import network
 from .derivatives import Plan, evaluate
+from .symbolic import Lap, expand_lap
 from .ir import IR
 
 _FUNCS = {sp.sin: jnp.sin, sp.cos: jnp.cos, sp.tan: jnp.tan, sp.exp: jnp.exp, sp.log: jnp.log,
@@ -58,6 +60,35 @@ def to_jax(expr, env: dict):
     return ev(expr)
 
 
+def _attribute(e: PdeError, arch, model, program):
+    """An error inside an architecture defined in another file (the stdlib) is shown
+    in that file, with a note at the model line that uses it."""
+    if getattr(arch, "origin", None) in (None, program.file):
+        return
+    try:
+        with open(arch.origin, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return
+    for d in e.diagnostics:
+        if d.file is None:
+            d.file, d.source = arch.origin, text
+            d.hint = (d.hint + "; " if d.hint else "") + f"in architecture `{arch.name}`, used by the model at " \
+                     f"{program.file}:{model.span.line}:{model.span.col}" if model.span else d.hint
+
+
+def _keep_laps(expr):
+    """Keep Lap(field) whole for the planner, expanding Laps of expressions and any Lap
+    under a derivative (∂ of a Laplacian is planned as plain partial derivatives)."""
+    expr = expand_lap(expr, keep_fields=True)
+    return expr.replace(lambda e: isinstance(e, sp.Derivative) and e.has(Lap),
+                        lambda d: expand_lap(d.expr).diff(*d.variables))
+
+
+def _stable_hash(name: str) -> int:
+    return zlib.crc32(name.encode()) % (2**31 - 1)
+
+
 def _arr(v):
     return jnp.asarray(v)
 
@@ -89,7 +120,11 @@ class Lowered:
         self.hard = ir.hard      # hard conditions/constraints: input embeddings and output layers
         for m in ir.models:
             arch = chk.architectures[m.arch]
-            g = network.build_graph(arch, m.call, self._input_width(m), len(m.fields))
+            try:
+                g = network.build_graph(arch, m.call, self._input_width(m), len(m.fields), archs=chk.architectures, file=chk.program.file)
+            except PdeError as e:
+                _attribute(e, arch, m, chk.program)
+                raise
             self.graphs[m.name] = g
             self._init[m.name] = network.make_init(g, dtype)
             self._apply[m.name] = network.make_apply(g)
@@ -138,7 +173,11 @@ class Lowered:
                     outputs.append((ti, expr))
         coord_syms = [S.coord[c] for c in self.coords]
         atoms, repl = {}, {}
+        # lap(u) of a bare field stays whole (forward Laplacian); any other Lap expands
+        outputs = [(ti, _keep_laps(expr)) for ti, expr in outputs]
         for _, expr in outputs:
+            for lp in expr.atoms(Lap):
+                repl[lp] = (lp.field.func.__name__, ("lap", lp.estimate))
             for d in expr.atoms(sp.Derivative):
                 f = d.expr
                 if not isinstance(f, sp.core.function.AppliedUndef):
@@ -147,13 +186,14 @@ class Lowered:
                 for s, n in d.variable_count:
                     a[coord_syms.index(s)] += int(n)
                 repl[d] = (f.func.__name__, tuple(a))
-            bare = expr.xreplace({d: sp.Dummy() for d in expr.atoms(sp.Derivative)})
+            bare = expr.xreplace({d: sp.Dummy() for d in expr.atoms(sp.Derivative) | expr.atoms(Lap)})
             for f in bare.atoms(sp.core.function.AppliedUndef):
                 repl.setdefault(f, (f.func.__name__, (0,) * self.D))
         sym_of = {}
         for atom, k in repl.items():
             if k not in sym_of:
-                sym_of[k] = sp.Symbol(f"_{k[0]}_" + "".join(map(str, k[1])), real=True)
+                tag = f"lap{k[1][1] or ''}" if k[1][0] == "lap" else "".join(map(str, k[1]))
+                sym_of[k] = sp.Symbol(f"_{k[0]}_" + tag, real=True)
             atoms[sym_of[k]] = k
         mapping = {atom: sym_of[k] for atom, k in repl.items()}
         consts = ir.const_values
@@ -163,29 +203,37 @@ class Lowered:
         for m in ir.models:
             idx = [k[1] for k in atoms.values() if k[0] in m.fields]
             if idx:
-                plans[m.name] = Plan.of(idx, self.D)
+                spatial = [self.coords.index(str(c)) for c in S.spatial]
+                plans[m.name] = Plan.of(idx, self.D, spatial)
         ci = self.coords.index(reg.coord) if reg.coord else None
         return _RegionCode(key, reg.kind, ci, reg.value, atoms, reps,
                            [(ti, r) for (ti, _), r in zip(outputs, reduced)], plans)
 
-    def _derivs(self, params, X, code: _RegionCode):
+    def _derivs(self, params, X, code: _RegionCode, key=None):
         vals = {}
         for m in self.ir.models:
             if m.name not in code.plans:
                 continue
-            out = evaluate(self.model_fn(params, m), X, code.plans[m.name])
+            plan = code.plans[m.name]
+            k = None
+            if plan.needs_key:
+                if key is None:
+                    raise error("E233", "`lap(u, estimate = k)` draws random directions: the batch needs a `key`",
+                                hint="pass batch['key'] = jax.random.PRNGKey(step) (the training loop does)")
+                k = jax.random.fold_in(jax.random.fold_in(key, _stable_hash(code.key)), _stable_hash(m.name))
+            out = evaluate(self.model_fn(params, m), X, plan, k)
             for a, arr in out.items():
                 for j, f in enumerate(m.fields):
                     vals[(f, a)] = arr[:, j]
         return vals
 
-    def _eval_region(self, params, X, code: _RegionCode):
+    def _eval_region(self, params, X, code: _RegionCode, key=None):
         S = self.ir.symbols
         env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
-        vals = self._derivs(params, X, code)
+        vals = self._derivs(params, X, code, key)
         if code.kind == "periodic":
             Xh = X.at[:, code.coord_index].set(self.hi[code.coord_index])
-            vh = self._derivs(params, Xh, code)
+            vh = self._derivs(params, Xh, code, key)
             vals = {k: v - vh[k] for k, v in vals.items()}
         for s, k in code.atoms.items():
             env[s] = vals[k]
@@ -205,7 +253,7 @@ class Lowered:
         for key, code in self.regions.items():
             if key not in batch:
                 continue
-            for ti, rs in self._eval_region(params, batch[key], code).items():
+            for ti, rs in self._eval_region(params, batch[key], code, batch.get("key")).items():
                 acc.setdefault(ti, []).extend(rs)
         return {self.term_names[ti]: jnp.concatenate(rs) for ti, rs in sorted(acc.items())}
 
@@ -232,12 +280,23 @@ class Lowered:
         return {f: jnp.broadcast_to(jnp.asarray(to_jax(e, env), X.dtype), (X.shape[0],)) for f, e in self.ir.exact.items()}
 
     def plan_text(self):
+        """Per region and model: which derivatives, by which method. Traces each region
+        once (shapes only) so that a fallback from the fused pass shows here too."""
+        self._probe_plans()
         lines = []
         for key, code in self.regions.items():
             for mname, plan in code.plans.items():
                 lines.append(f"region {key}, model {mname} ({', '.join(self.field_model_fields(mname))}):")
                 lines += ["  " + s for s in plan.describe(self.coords)]
         return "\n".join(lines)
+
+    def _probe_plans(self):
+        params = jax.eval_shape(self.init, jax.random.PRNGKey(0))
+        key = jax.random.PRNGKey(0)
+        for code in self.regions.values():
+            if code.plans:
+                X = jax.ShapeDtypeStruct((2, self.D), self.dtype)
+                jax.eval_shape(lambda p, X: self._derivs(p, X, code, key), params, X)
 
     def field_model_fields(self, mname):
         return next(m.fields for m in self.ir.models if m.name == mname)
