@@ -36,9 +36,10 @@ class Diagnostic:
     severity: str = "error"          # "error" | "warning"
     file: str | None = None
     source: str | None = None
-    related: list = field(default_factory=list)   # [(Span, note)]
+    related: list = field(default_factory=list)   # [(Span, note)] or [(Span, note, file, source)]
 
     def render(self, file: str | None = None, source: str | None = None) -> str:
+        outer = (file or self.file or "<input>", source if source is not None else self.source)
         file = self.file or file or "<input>"
         source = self.source if self.source is not None else source
         if self.span is None:
@@ -47,9 +48,14 @@ class Diagnostic:
         else:
             head = f"{file}:{self.span.line}:{self.span.col}: {self.severity}[{self.code}]: {self.message}"
             out = [head] + _excerpt(source, self.span)
-        for span, note in self.related:
-            out.append(f"{file}:{span.line}:{span.col}: note: {note}")
-            out += _excerpt(source, span)
+        for span, note, *where in self.related:
+            # (span, note[, file, source]): a note in another file names it; without one it
+            # is in the file being checked (which differs from self.file for library errors)
+            rfile, rsource = (where + [None, None])[:2]
+            if not rfile:
+                rfile, rsource = (file, source) if self.file is None else outer
+            out.append(f"{rfile}:{span.line}:{span.col}: note: {note}")
+            out += _excerpt(rsource, span)
         if self.hint:
             out.append(f"  = hint: {self.hint}")
         return "\n".join(out)

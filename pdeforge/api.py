@@ -5,20 +5,18 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from pdeforge import stdlib
+from pdeforge import modules, stdlib
 from pdeforge.dsl import PdeError, parse
 from pdeforge.dsl.check import check
 
 
-@lru_cache(maxsize=None)
 def _library_module(name):
-    p = stdlib.module_path(name)
-    return parse(p.read_text(), str(p))
+    return modules._stdlib_module(name)
 
 
 def _check(text, file):
     prog = parse(text, file)
-    lib = [_library_module(n) for n in stdlib.default_modules()]
+    lib = modules.resolve(prog)      # `use` lines: stdlib modules and local files
     return check(prog, lib)
 
 
