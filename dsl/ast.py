@@ -213,6 +213,11 @@ class Points(Stmt):
 
 
 @dataclass
+class Weights(Stmt):
+    values: list            # [Kwarg]: term label = weight
+
+
+@dataclass
 class Stage(Stmt):
     optimizer: str
     args: list

@@ -16,8 +16,11 @@ OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "sche
               "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
               "sgd": {"lr", "momentum", "clip"},
               "lbfgs": {"memory", "lr"}}
-SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chunk", "eval_points", "checkpoint_every"}
-SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"}}
+SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chunk", "eval_points", "checkpoint_every",
+            "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
+SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
+                   "balance": {"none", "grad_norm", "ntk"}, "adaptive": {"none", "r3", "rar"}}
+MAX_SPATIAL = 1000
 POINT_REGIONS = {"interior", "boundary", "initial", "periodic"}
 RESERVED = set(MATH_FUNCS) | set(CONSTANTS) | {"d", "lap", "grad", "div", "dn", "periodic", "inputs", "outputs"}
 HARD_CONDITION_METHODS = {"transfinite"}
@@ -204,8 +207,8 @@ class _Checker:
             self.poisoned.update(n for n in s.names if n not in [c.name for c in coords])
         if not p.of(A.Domain):
             d.error("E301", "no spatial coordinate is declared", None, hint="add a line such as `domain x in [0, 1]`")
-        if len(coords) - (1 if times else 0) > 3:
-            d.error("E203", "at most 3 spatial coordinates are supported", p.of(A.Domain)[-1].span)
+        if len(coords) - (1 if times else 0) > MAX_SPATIAL:    # high-dimensional PDEs (poisson-nd) are in scope
+            d.error("E203", f"at most {MAX_SPATIAL} spatial coordinates are supported", p.of(A.Domain)[-1].span)
         cnames = [c.name for c in coords]
         self.coords = coords
         # fields
@@ -462,12 +465,24 @@ class _Checker:
 
     def _train(self, blocks, ce):
         d = self.d
-        cfg = {"stages": [], "points": {}, "settings": {}, "spans": {}}
+        cfg = {"stages": [], "points": {}, "settings": {}, "weights": {}, "spans": {}}
         if len(blocks) > 1:
             d.error("E102", "`train:` is given twice", blocks[1].span)
         for b in blocks[:1]:
             for it in b.items:
-                if isinstance(it, A.Points):
+                if isinstance(it, A.Weights):
+                    labels = self._term_labels()
+                    for k in it.values:
+                        if k.name not in labels:
+                            d.error("E144", f"no equation or condition is labelled `{k.name}`", k.span,
+                                    hint=did_you_mean(k.name, labels) or f"labels: {', '.join(sorted(labels)) or 'none (add `equation NAME: ...`)'}")
+                            continue
+                        v = ce(k.value, "a weight")
+                        if v is not None and not (v >= 0 and math.isfinite(v)):
+                            d.error("E209", "a weight must be a finite number ≥ 0", k.value.span)
+                        elif v is not None:
+                            cfg["weights"][k.name] = v
+                elif isinstance(it, A.Points):
                     for k in it.counts:
                         if k.name not in POINT_REGIONS:
                             d.error("E140", f"unknown point region `{k.name}`", k.span,
@@ -527,6 +542,9 @@ class _Checker:
                         continue
                     cfg["settings"][it.name] = v
         return cfg
+
+    def _term_labels(self):
+        return {s.label for s in self.p.of(A.Equation) + self.p.of(A.Condition) + self.p.of(A.Constraint) if s.label}
 
     # -- expressions
     def _expr(self, e, ctx, orders, allowed_coords=None):

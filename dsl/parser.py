@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
+from lark.indenter import DedentError, Indenter
 
 from . import ast as A
 from .diagnostics import Diagnostic, PdeError, Span
@@ -205,6 +205,9 @@ class _ToAst(Transformer):
     def points(self, meta, c):
         return A.Points(_span(meta), list(c))
 
+    def weights(self, meta, c):
+        return A.Weights(_span(meta), list(c))
+
     def stage(self, meta, c):
         name, args, steps = c
         pos, kws = [], []
@@ -376,6 +379,11 @@ def parse(source: str, file: str = "<input>") -> A.Program:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
         raise PdeError([_syntax_error(e, text)], file, source) from None
+    except DedentError:
+        raise PdeError([_dedent_error(text)], file, source) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        raise PdeError([deep], file, source)
     stmts = []
     for s in _ToAst().transform(tree):
         stmts.extend(s if isinstance(s, list) else [s])
@@ -385,6 +393,49 @@ def parse(source: str, file: str = "<input>") -> A.Program:
     prog = A.Program(stmts, file, source)
     _attach_docs(prog, text)
     return prog
+
+
+def _too_deep(tree) -> Diagnostic | None:
+    """Long operator chains (`-----x`, `a^a^a…`, a sum of thousands of terms) nest as
+    deeply as brackets do; the later passes recurse, so the depth is measured here,
+    without recursion, before anything else walks the tree."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = getattr(node, "meta", None)
+            line = getattr(meta, "line", None) if meta is not None and not getattr(meta, "empty", True) else None
+            return Diagnostic("E006", f"this expression nests more than {MAX_NESTING} levels deep "
+                                      "(each operator in a chain counts as a level)",
+                              Span(line, 1, line, 2) if line else None,
+                              hint="split it with `const`s, or write it more simply")
+        for ch in getattr(node, "children", ()):
+            if hasattr(ch, "children"):
+                stack.append((ch, depth + 1))
+    return None
+
+
+def _dedent_error(text: str) -> Diagnostic:
+    """The first line that steps back to an indentation no enclosing block has."""
+    stack, depth = [0], 0
+    for ln, line in enumerate(text.split("\n"), 1):
+        body = line.split("#")[0]
+        if body.strip() and depth == 0:
+            ind = len(body.expandtabs(_Indent.tab_len)) - len(body.expandtabs(_Indent.tab_len).lstrip())
+            if ind > stack[-1]:
+                stack.append(ind)
+            else:
+                popped = None
+                while ind < stack[-1]:
+                    popped = stack.pop()
+                if ind != stack[-1]:
+                    return Diagnostic("E004", "this line's indentation matches no enclosing block",
+                                      Span(ln, 1, ln, max(2, ind + 1)),
+                                      hint=f"indent it by {popped} spaces to stay in the block above, "
+                                           f"or by {stack[-1]} to end it")
+        depth += body.count("(") + body.count("[") - body.count(")") - body.count("]")
+        depth = max(depth, 0)
+    return Diagnostic("E004", "inconsistent indentation", None, hint="indent every line of a block by the same amount")
 
 
 def _check_brackets(text: str, file, source):

@@ -209,6 +209,8 @@ def main(argv=None):
     try:
         return {"check": cmd_check, "compile": cmd_compile, "run": cmd_run, "eval": cmd_eval, "plot": cmd_plot}[args.cmd](args)
     except PdeError as e:
+        if e.file is None and Path(args.file).is_file():   # raised past the front end (data, runtime): name the .pde
+            e.file, e.source = _read(args.file)[::-1]
         print(e.render(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,8 +15,10 @@ from . import io
 NAME = "checkpoint.npz"
 
 
-def save(out: Path, params, opt_state, meta: dict):
+def save(out: Path, params, opt_state, meta: dict, extra: dict | None = None):
+    """`extra`: a dict of arrays or dicts of arrays (the batch, balancing weights)."""
     arrays = {f"p/{k}": v for k, v in io.flatten(jax.device_get(params)).items()}
+    arrays.update({f"x/{k}": v for k, v in io.flatten(jax.device_get(extra or {})).items()})
     for i, leaf in enumerate(jax.tree_util.tree_leaves(jax.device_get(opt_state))):
         arrays[f"s/{i:05d}"] = np.asarray(leaf)
     arrays["meta"] = np.frombuffer(json.dumps(meta, default=float).encode(), dtype=np.uint8)
@@ -35,7 +37,8 @@ def load(path: Path) -> dict:
         raise error("E414", f"the checkpoint {f} is unreadable ({type(ex).__name__}): {ex}") from None
     params = io.unflatten({k[2:]: v for k, v in z.items() if k.startswith("p/")})
     leaves = [z[k] for k in sorted(k for k in z if k.startswith("s/"))]
-    return {"params": params, "opt_leaves": leaves, "meta": meta}
+    extra = io.unflatten({k[2:]: v for k, v in z.items() if k.startswith("x/")})
+    return {"params": params, "opt_leaves": leaves, "meta": meta, "extra": extra}
 
 
 def restore_opt_state(template, leaves):

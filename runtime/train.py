@@ -1,5 +1,7 @@
-"""The training loop: optax stages (Adam, L-BFGS, …), many steps per dispatch
-with `lax.scan`, host transfers only at logging intervals."""
+"""The training loop: optax stages (Adam, AdamW, SGD, L-BFGS), many steps per
+dispatch inside one jitted loop, host transfers only at logging intervals;
+loss balancing, causal weights and resampling from `objective.py`; checkpoints
+that resume bit-identically."""
 from __future__ import annotations
 
 import math
@@ -14,7 +16,9 @@ from jax import lax
 
 from pdeforge.dsl.diagnostics import error
 from . import checkpoint
+from .objective import Objective, point_scores, r3_resample, rar_add
 from .progress import Progress
+from .sampling import sample_regions
 
 DEFAULT_STAGES = [{"optimizer": "adam", "steps": 2000, "lr": 1e-3}]
 
@@ -49,15 +53,26 @@ def relative_l2(pred: dict, truth: dict) -> dict:
     return out
 
 
+def _schedule(stage):
+    lr = float(stage.get("lr", 1e-3))
+    n = int(stage["steps"])
+    warm = int(stage.get("warmup", 0) or 0)
+    kind = stage.get("schedule", "exponential" if stage.get("decay") else "constant")
+    if kind == "cosine":
+        sched = optax.cosine_decay_schedule(lr, max(1, n - warm))
+    elif kind == "exponential":
+        sched = optax.exponential_decay(lr, int(stage.get("decay_every", 1000)), float(stage.get("decay", 0.9)))
+    else:
+        sched = optax.constant_schedule(lr)
+    if warm:
+        sched = optax.join_schedules([optax.linear_schedule(0.0, lr, warm), sched], [warm])
+    return sched
+
+
 def _optimizer(stage):
     name = stage["optimizer"]
-    lr = stage.get("lr", 1e-3)
     if name in ("adam", "adamw", "sgd"):
-        if stage.get("decay"):
-            lr = optax.exponential_decay(lr, int(stage.get("decay_every", 1000)), stage["decay"])
-        if stage.get("warmup"):
-            lr = optax.join_schedules([optax.linear_schedule(0.0, stage.get("lr", 1e-3), int(stage["warmup"])),
-                                       lr if callable(lr) else optax.constant_schedule(lr)], [int(stage["warmup"])])
+        lr = _schedule(stage)
         if name == "adam":
             opt = optax.adam(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999))
         elif name == "adamw":
@@ -68,42 +83,49 @@ def _optimizer(stage):
             opt = optax.chain(optax.clip_by_global_norm(stage["clip"]), opt)
         return opt
     if name == "lbfgs":
+        # optax's L-BFGS with its zoom line search: every requested iteration runs
         return optax.lbfgs(learning_rate=stage.get("lr"), memory_size=int(stage.get("memory", 10)))
     raise error("E141", f"unknown optimiser `{name}`")
 
 
-def _chunk_fn(lowered, opt, lbfgs):
-    """One dispatch: up to `n` optimiser steps in a jitted loop (n is dynamic, so one
-    compilation serves every chunk of a stage). Stops early at a non-finite loss and
-    returns the parameters from before that step, the steps taken and the last loss."""
-    @jax.jit
-    def run(params, state, batch, n):
-        def f(p):
-            return lowered.loss(p, batch)[0]
+def _chunk_fn(obj: Objective, opt, lbfgs):
+    """One dispatch: up to `n` optimiser steps in a jitted while-loop (n is dynamic, so
+    one compilation serves every chunk of a stage). Balancing weights are refreshed
+    every `balance_every` global steps inside the loop (frozen under L-BFGS, whose
+    line search needs one fixed objective). Stops at a non-finite loss, keeping the
+    parameters from before that step."""
+    K = obj.balance_every
 
-        def step(params, state):
+    @jax.jit
+    def run(params, state, wstate, batch, n, start):
+        def f(p, w):
+            return obj.total(p, batch, w)
+
+        def step(params, state, wstate):
             if lbfgs:
-                value, grad = optax.value_and_grad_from_state(f)(params, state=state)
-                updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
+                g = lambda p: f(p, wstate)
+                value, grad = optax.value_and_grad_from_state(g)(params, state=state)
+                updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=g)
             else:
-                value, grad = jax.value_and_grad(f)(params)
+                value, grad = jax.value_and_grad(f)(params, wstate)
                 updates, state = opt.update(grad, state, params)
             return optax.apply_updates(params, updates), state, value
 
         def cond(c):
-            i, ok = c[2], c[4]
-            return (i < n) & ok
+            return (c[3] < n) & c[5]
 
         def body(c):
-            params, state, i, _, _ = c
-            p2, s2, value = step(params, state)
-            ok = jnp.isfinite(value) & jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
+            params, state, wstate, i, _, _ = c
+            if obj.balance != "none" and not lbfgs:
+                wstate = lax.cond((start + i) % K == 0, lambda: obj.update(params, batch, wstate), lambda: wstate)
+            p2, s2, value = step(params, state, wstate)
+            ok = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
             params, state = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), (p2, s2), (params, state))
-            return params, state, i + jnp.where(ok, 1, 0), value, ok
+            return params, state, wstate, i + jnp.where(ok, 1, 0), value, ok
 
-        init = (params, state, jnp.asarray(0), jnp.asarray(jnp.inf, lowered.dtype), jnp.asarray(True))
-        params, state, i, value, ok = lax.while_loop(cond, body, init)
-        return params, state, i, value, ok
+        init = (params, state, wstate, jnp.asarray(0), jnp.asarray(jnp.inf, obj.lowered.dtype), jnp.asarray(True))
+        params, state, wstate, i, value, ok = lax.while_loop(cond, body, init)
+        return params, state, wstate, i, value, ok
     return run
 
 
@@ -118,6 +140,41 @@ def plan_stages(stages, total_steps=None):
             s["steps"] = max(0, min(n, left))
             left -= s["steps"]
     return stages
+
+
+class _Sampler:
+    """Fresh and adaptive collocation points, all derived from the run's seed."""
+
+    def __init__(self, problem, seed):
+        self.problem, self.seed = problem, seed
+        s = problem.settings
+        self.every = int(s.get("resample_every", 0) or 0)
+        self.adaptive = s.get("adaptive", "none")
+        self.fraction = float(s.get("adaptive_fraction", 0.1))
+        self.method = s.get("sampler", "sobol")
+        self.counts = problem.checked.train["points"]
+        self.np_dtype = np.float64 if problem.float64 else np.float32
+
+    def initial(self, batch_seed):
+        return self.problem.sample(batch_seed)
+
+    def fresh(self, round_):
+        b = sample_regions(self.problem.lowered, self.counts, self.method, self.seed * 7919 + 104729 * round_, self.np_dtype)
+        return {k: jnp.asarray(v) for k, v in b.items()}
+
+    def refresh(self, params, batch, round_):
+        new = self.fresh(round_)
+        low = self.problem.lowered
+        if self.adaptive == "r3" and "interior" in batch:
+            sc = point_scores(low, params, batch["interior"])
+            new["interior"] = jnp.asarray(r3_resample(sc, batch["interior"], new["interior"]))
+        elif self.adaptive == "rar" and "interior" in batch:
+            pool = new["interior"]
+            sc = point_scores(low, params, pool)
+            m = max(1, int(self.fraction * self.counts.get("interior", pool.shape[0])))
+            new = dict(batch)
+            new["interior"] = jnp.asarray(rar_add(sc, pool, batch["interior"], m))
+        return new
 
 
 def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = None, progress="auto",
@@ -135,9 +192,13 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     log_every = int(log_every or settings.get("log_every", max(1, min(1000, total // 20 or 1))))
     every = int(checkpoint_every or settings.get("checkpoint_every", 0) or 0)
     every = max(log_every, (every // log_every) * log_every) if every else 0
+    obj = Objective(lowered, problem.checked.train)
+    sampler = _Sampler(problem, seed)
     t0 = time.perf_counter()
     if params is None:
         params = jax.jit(problem.init)(k_init)
+    batch = sampler.initial(int(jax.random.randint(k_pts, (), 0, 2**31 - 1)))
+    wstate = obj.init_state()
     ck = None
     if resume is not None:
         ck = checkpoint.load(resume)
@@ -149,8 +210,11 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
             raise error("E416", f"the checkpoint was written with seed {m.get('seed')} and {m.get('total')} steps; "
                                 f"this run has seed {seed} and {total} steps", hint="pass the same --seed and --steps")
         params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, problem.dtype), ck["params"])
-    batch = problem.sample(int(jax.random.randint(k_pts, (), 0, 2**31 - 1)))
+        batch = {k: jnp.asarray(v) for k, v in ck["extra"].get("batch", {}).items()} or batch
+        if "lam" in ck["extra"]:
+            wstate = {"lam": jnp.asarray(ck["extra"]["lam"], problem.dtype)}
     loss_terms = jax.jit(lowered.loss)
+    causal = jax.jit(lambda p, b: obj.terms(p, b)[1]) if obj.causal_terms else None
     predict = jax.jit(lowered.predict)
     res = Result(params)
     prog = Progress(total, progress)
@@ -165,8 +229,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     def save(si, in_stage, p, st):
         if out is not None:
             checkpoint.save(out, p, st, {"spec_hash": problem.spec_hash, "seed": seed, "total": total,
-                                         "done": done, "stage": si, "in_stage": in_stage,
-                                         "history": res.history})
+                                         "done": done, "stage": si, "in_stage": in_stage, "history": res.history},
+                            extra={"batch": batch, "lam": wstate["lam"]})
 
     def evaluate(p):
         if evaluation is None:
@@ -178,16 +242,21 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     def log(stage_name, p, rate=None):
         value, terms = loss_terms(p, batch)
         err, errs = evaluate(p)
-        el = time.perf_counter() - t0
         rec = {"step": done, "stage": stage_name, "loss": float(value),
                "terms": {k: float(v) for k, v in terms.items()}, "error": err, "errors": errs,
-               "time_s": round(el, 3), "steps_per_s": rate}
+               "time_s": round(time.perf_counter() - t0, 3), "steps_per_s": rate}
+        if obj.balance != "none":
+            rec["weights"] = {k: float(v) for k, v in zip(obj.names, np.asarray(wstate["lam"]))}
+        if causal is not None:
+            w = np.asarray(causal(p, batch))
+            rec["causal_min_weight"] = float(w.min())
         res.history.append(rec)
         prog.update(rec)
         if on_log:
             on_log(rec)
         return rec
 
+    last_stage_state = None
     for si, stage in enumerate(stages):
         name = stage["optimizer"]
         if stage["steps"] == 0 or si < start_stage:
@@ -198,15 +267,15 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         if ck is not None and si == start_stage:
             state = checkpoint.restore_opt_state(state, ck["opt_leaves"])
             remaining -= start_in_stage
-        run = _chunk_fn(lowered, opt, name == "lbfgs")
+        run = _chunk_fn(obj, opt, name == "lbfgs")
         while remaining > 0:
             n = min(log_every, remaining)
             tc = time.perf_counter()
             try:
-                p2, s2, taken, value, ok = run(params, state, batch, n)
+                p2, s2, w2, taken, value, ok = run(params, state, wstate, batch, n, done)
                 taken, ok = int(taken), bool(ok)
                 # one assignment, so an interrupt never splits parameters from their step count
-                params, state, done, remaining = p2, s2, done + taken, remaining - taken
+                params, state, wstate, done, remaining = p2, s2, w2, done + taken, remaining - taken
                 if res.first_step_s == 0.0:
                     res.first_step_s = time.perf_counter() - t0
                 if not ok:
@@ -219,6 +288,10 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     res.stopped = "nan"
                     break
                 log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
+                if sampler.every and done // sampler.every > (done - taken) // sampler.every and remaining > 0:
+                    batch = sampler.refresh(params, batch, done // sampler.every)
+                    if name == "lbfgs":        # a new objective: restart the curvature history
+                        state = opt.init(params)
                 if every and done % every == 0 and remaining > 0:
                     save(si, stage["steps"] - remaining, params, state)
             except KeyboardInterrupt:
@@ -229,9 +302,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
             break
         last_stage_state = (si, stage["steps"], state)
     prog.close()
-    if out is not None and not res.stopped and "last_stage_state" in locals():
-        si, n, st = last_stage_state
-        save(si, n, params, st)
+    if out is not None and not res.stopped and last_stage_state is not None:
+        save(*last_stage_state[:2], params, last_stage_state[2])
     res.params = params
     res.steps = done
     res.wall_s = time.perf_counter() - t0

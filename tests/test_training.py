@@ -1,0 +1,137 @@
+"""Training methods: weights, balancing, causal weights, schedules, resampling,
+NaN handling and reproducibility."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import pdeforge
+from pdeforge.runtime.objective import Objective, r3_resample
+from pdeforge.runtime.train import _schedule, train
+
+HEAT = """
+problem heat
+domain x in [0, 1]
+time t in [0, 1]
+field u(x, t)
+equation pde: dt(u) = 0.1 * d(u, x, 2)
+condition ends: u = 0 on x = 0, x = 1
+condition init: u = sin(pi * x) on t = 0
+exact u = exp(-0.1 * pi^2 * t) * sin(pi * x)
+model u = mlp(width = 12, depth = 2)
+train:
+  points interior = 256, boundary = 32, initial = 64
+  adam(lr = 3e-3) for 120 steps
+  log_every = 20
+"""
+
+
+def _with(extra, stages=None):
+    src = HEAT.replace("  log_every = 20", "  log_every = 20\n" + extra)
+    if stages:
+        src = src.replace("  adam(lr = 3e-3) for 120 steps", stages)
+    return pdeforge.loads(src)
+
+
+def test_fixed_weights_scale_terms():
+    p = _with("  weights init = 10, ends = 0")
+    obj = Objective(p.lowered, p.checked.train)
+    params = p.init(jax.random.PRNGKey(0))
+    b = p.sample(0)
+    L, _ = obj.terms(params, b)
+    total = obj.total(params, b, obj.init_state())
+    names = obj.names
+    expect = L[names.index("pde")] + 10 * L[names.index("init")]
+    np.testing.assert_allclose(total, expect, rtol=1e-6)
+
+
+def test_unknown_weight_label_is_a_diagnostic():
+    with pytest.raises(pdeforge.PdeError) as e:
+        _with("  weights inti = 10")
+    assert "E144" in e.value.codes and "did you mean `init`" in e.value.render()
+
+
+def test_causal_weights_follow_the_paper():
+    """w_i = exp(−ε Σ_{k<i} L_k) over time bins; the first bin has weight 1."""
+    p = _with("  causal = 5\n  causal_bins = 8")
+    obj = Objective(p.lowered, p.checked.train)
+    params = p.init(jax.random.PRNGKey(0))
+    b = p.sample(0)
+    L, w = obj.terms(params, b)
+    r = p.residuals(params, b)["pde"]
+    t = b["interior"][:, 1]
+    idx = np.clip((np.asarray(t) * 8).astype(int), 0, 7)
+    Lb = np.array([np.mean(np.asarray(r)[idx == i] ** 2) for i in range(8)])
+    expect_w = np.exp(-5 * np.concatenate([[0], np.cumsum(Lb)[:-1]]))
+    np.testing.assert_allclose(w, expect_w, rtol=1e-4)
+    np.testing.assert_allclose(L[obj.names.index("pde")], np.mean(expect_w * Lb), rtol=1e-4)
+
+
+def test_grad_norm_balancing_equalises_gradient_norms():
+    p = _with("  balance = grad_norm\n  balance_every = 10")
+    obj = Objective(p.lowered, p.checked.train)
+    params = p.init(jax.random.PRNGKey(0))
+    b = p.sample(0)
+    st = obj.init_state()
+    for _ in range(60):             # the moving average converges to the target weights
+        st = obj.update(params, b, st)
+    jac = jax.jacrev(lambda q: obj.terms(q, b)[0])(params)
+    sq = sum(np.sum(np.asarray(j).reshape(3, -1) ** 2, axis=1) for j in jax.tree_util.tree_leaves(jac))
+    weighted = np.asarray(st["lam"]) * np.sqrt(sq)
+    np.testing.assert_allclose(weighted, weighted.mean(), rtol=1e-2)
+
+
+def test_balanced_training_runs_and_logs_weights():
+    p = _with("  balance = ntk\n  balance_every = 40\n  causal = 1")
+    r = train(p, progress="quiet")
+    assert r.steps == 120 and np.isfinite(r.final_loss)
+    assert "weights" in r.history[-1] and "causal_min_weight" in r.history[-1]
+
+
+def test_cosine_schedule_and_warmup():
+    s = _schedule({"optimizer": "adam", "lr": 1e-2, "steps": 1000, "schedule": "cosine", "warmup": 100})
+    assert float(s(0)) == 0.0
+    np.testing.assert_allclose(float(s(100)), 1e-2, rtol=1e-6)
+    assert float(s(1000)) < 1e-4
+
+
+def test_r3_keeps_high_residual_points_and_count():
+    X = np.arange(10.0)[:, None]
+    scores = np.array([0, 0, 0, 0, 0, 0, 0, 10, 10, 10.0])
+    fresh = 100 + np.arange(10.0)[:, None]
+    Y = r3_resample(scores, X, fresh)
+    assert Y.shape == X.shape
+    assert set(Y[:3, 0]) == {7, 8, 9} and set(Y[3:, 0]) <= set(fresh[:, 0])
+
+
+@pytest.mark.parametrize("mode", ["r3", "rar"])
+def test_adaptive_sampling_trains(mode):
+    p = _with(f"  resample_every = 40\n  adaptive = {mode}")
+    r = train(p, progress="quiet")
+    assert r.steps == 120 and np.isfinite(r.final_loss)
+
+
+def test_same_seed_same_history():
+    p = _with("  seed = 3")
+    a = train(p, progress="quiet")
+    b = train(p, progress="quiet")
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+    c = train(p, progress="quiet", seed=4)
+    assert [h["loss"] for h in a.history] != [h["loss"] for h in c.history]
+
+
+def test_lbfgs_runs_every_requested_iteration():
+    p = _with("", stages="  adam(lr = 3e-3) for 20 steps\n  lbfgs for 60 steps")
+    r = train(p, progress="quiet")
+    assert r.steps == 80
+    lb = [h for h in r.history if h["stage"] == "lbfgs"]
+    assert lb[-1]["step"] == 80 and lb[-1]["loss"] < lb[0]["loss"]
+
+
+def test_nan_stops_with_term_name(capsys):
+    p = _with("", stages="  sgd(lr = 1e12) for 100 steps")
+    r = train(p, progress="lines")
+    assert r.stopped == "nan" and r.steps < 100
+    err = capsys.readouterr().err
+    assert "E501" in err and "non-finite" in err
+    assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree_util.tree_leaves(r.params))
