@@ -1,0 +1,22 @@
+# Viscous Burgers (Raissi et al. 2019) with the walls and the initial profile built in
+# (u = g + φ·N, exact to rounding); same network and budget as burgers.pde.
+problem burgers_hard
+
+const nu = 0.01 / pi
+
+domain x in [-1, 1]
+time   t in [0, 0.99]
+field u(x, t)
+
+equation momentum: dt(u) + u * dx(u) = nu * d(u, x, 2)
+condition walls:   u = 0            on x = -1, x = 1 hard
+condition start:   u = -sin(pi * x) on t = 0 hard
+
+model u = mlp(width = 20, depth = 3, activation = tanh)
+
+train:
+  points interior = 2540
+  adam(lr = 1e-3) for 15000 steps
+  lbfgs for 2000 steps
+
+reference u from "data/Burgers.npz" (x = x, t = t, u = usol)

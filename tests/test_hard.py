@@ -1,0 +1,365 @@
+"""Hard conditions and constraints hold by construction: at 10,000 random points of
+the constrained region, before and after (short) training, to 1e-6 relative in float32
+and 1e-12 in float64; projections leave feasible outputs alone; derivatives and
+parameter gradients through every layer are finite and match finite differences;
+contradictory or unsupported forms are compile errors naming both statements."""
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import pdeforge
+from pdeforge.compiler.derivatives import Plan, evaluate
+from pdeforge.compiler.emit import ir_text
+from pdeforge.dsl import PdeError
+
+EX = Path(__file__).resolve().parent.parent / "examples"
+N = 10_000
+TOL = {True: 1e-12, False: 1e-6}      # float64?
+
+WAVE = """
+problem wave
+domain x in [0, 1]
+time   t in [0, 1]
+field u(x, t)
+equation wave:     d(u, t, 2) = 4 * d(u, x, 2)
+condition ends:    u = 0 on x = 0, x = 1 hard
+condition shape:   u = sin(pi * x) + 0.5 * sin(4 * pi * x) on t = 0 hard
+condition at_rest: dt(u) = 0 on t = 0 hard
+model u = mlp(width = 16, depth = 2)
+train:
+  points interior = 256
+  adam(lr = 1e-2) for 30 steps
+"""
+
+# face data that varies along every face: the transfinite interpolant must match each
+BOX = """
+problem box
+domain (x, y) in rectangle([0, 1], [-1, 2])
+field u(x, y)
+equation: -lap(u) = 1
+condition left:   u = y^2          on x = 0 hard
+condition right:  u = y^2 + sin(y) on x = 1 hard
+condition bottom: u = 1 + x * sin(-1)    on y = -1 hard
+condition top:    u = 4 + x * sin(2)     on y = 2 hard
+model u = mlp(width = 16, depth = 2)
+train:
+  points interior = 256
+  adam(lr = 1e-2) for 30 steps
+"""
+
+PERIODIC = """
+problem ac
+domain x in [-1, 1]
+time t in [0, 1]
+field u(x, t)
+equation: dt(u) = 0.0001 * d(u, x, 2) + 5 * (u - u^3)
+condition: periodic(u, x) hard(modes = 2)
+condition start: u = x^2 * cos(pi * x) on t = 0
+model u = mlp(width = 16, depth = 2)
+train:
+  points interior = 256, initial = 64
+  adam(lr = 1e-2) for 30 steps
+"""
+
+MIX = """
+problem mix
+domain x in [0, 1]
+time t in [0, 1]
+field a(x, t), b(x, t), c(x, t), p(x, t), q(x, t), r(x, t), s(x, t)
+equation: dt(a) = d(a, x, 2)
+equation: dt(b) = d(b, x, 2)
+equation: dt(c) = d(c, x, 2)
+equation: dt(p) = d(p, x, 2) - p
+equation: dt(q) = d(q, x, 2)
+equation: dt(r) = d(r, x, 2)
+equation: dt(s) = d(s, x, 2)
+condition: a = sin(pi * x) on t = 0
+condition: b = 0 on t = 0
+condition: c = 0 on t = 0
+condition: p = 0 on t = 0
+condition: q = 0 on t = 0
+condition: r = 0 on t = 0
+condition: s = 0 on t = 0
+constraint sum:  a + b + c = 1 + x hard
+constraint tied: a - x * b = t hard
+constraint box:  p >= -1, p + q <= x * t hard
+constraint soft: 0 <= r <= 2 hard(method = sigmoid)
+constraint pos:  s >= x hard(method = softplus)
+model (a, b, c, p, q, r, s) = mlp(width = 16, depth = 2)
+train:
+  points interior = 256, initial = 64
+  adam(lr = 1e-2) for 30 steps
+"""
+
+SIMPLEX = """
+problem species
+domain x in [0, 1]
+time t in [0, 1]
+field c1(x, t), c2(x, t), c3(x, t)
+equation: dt(c1) = 0.1 * d(c1, x, 2) - c1
+equation: dt(c2) = 0.1 * d(c2, x, 2) + c1 - 2 * c2
+equation: dt(c3) = 0.1 * d(c3, x, 2) + 2 * c2
+condition: c1 = sin(pi * x) on t = 0
+condition: c2 = 0 on t = 0
+condition: c3 = 1 - sin(pi * x) on t = 0
+constraint total: c1 + c2 + c3 = 1 hard
+constraint: c1 >= 0, c2 >= 0, c3 >= 0 hard
+model (c1, c2, c3) = mlp(width = 16, depth = 2)
+train:
+  points interior = 256, initial = 64
+  adam(lr = 1e-2) for 30 steps
+"""
+
+
+def _load(text, f64):
+    return pdeforge.loads(text, "<test>", float64=f64)
+
+
+def _params(pb, steps):
+    if steps == 0:
+        return pb.init(jax.random.PRNGKey(1))
+    return pb.train(steps=steps, progress=False).params
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _derivs(pb, params, X, indices, model=0):
+    m = pb.ir.models[model]
+    F = pb.lowered.model_fn(params, m)
+    return evaluate(F, jnp.asarray(X, pb.dtype), Plan.of(indices, pb.lowered.D))
+
+
+def _rel(err, scale):
+    return float(np.max(np.abs(err)) / max(1.0, float(np.max(np.abs(scale)))))
+
+
+# ---------------------------------------------------------------- Dirichlet + initial rate
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_dirichlet_and_initial_rate_hold(f64):
+    pb = _load(WAVE, f64)
+    assert pb.lowered.regions.keys() == {"interior"}       # no loss terms for the built-in conditions
+    r = _rng()
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        x = r.random(N)
+        X0 = np.stack([x, np.zeros(N)], 1)
+        g = np.sin(np.pi * x) + 0.5 * np.sin(4 * np.pi * x)
+        d = _derivs(pb, p, X0, [(0, 0), (0, 1)])
+        assert _rel(np.asarray(d[(0, 0)])[:, 0] - g, g) <= TOL[f64]
+        assert _rel(np.asarray(d[(0, 1)])[:, 0], 1.0) <= TOL[f64]
+        t = r.random(N)
+        for xv in (0.0, 1.0):
+            u = pb.predict(p, np.stack([np.full(N, xv), t], 1))["u"]
+            assert _rel(u, 1.0) <= TOL[f64]
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_transfinite_box_matches_every_face(f64):
+    pb = _load(BOX, f64)
+    r = _rng(1)
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        for (i, v, fn) in [(0, 0.0, lambda y: y ** 2), (0, 1.0, lambda y: y ** 2 + np.sin(y)),
+                           (1, -1.0, lambda x: 1 + x * np.sin(-1)), (1, 2.0, lambda x: 4 + x * np.sin(2))]:
+            s = r.random(N) * (3.0 if i == 0 else 1.0) + (-1.0 if i == 0 else 0.0)
+            X = np.empty((N, 2))
+            X[:, i], X[:, 1 - i] = v, s
+            g = fn(s)
+            assert _rel(np.asarray(pb.predict(p, X)["u"]) - g, g) <= TOL[f64]
+
+
+def test_rewrite_is_shown_in_the_ir():
+    pb = _load(WAVE, True)
+    text = ir_text(pb.ir, pb.lowered)
+    assert "hard (built into the models" in text
+    assert "u(x, t) = 4*t**2*x*(1 - x)*N_u(x, t) + sin(pi*x) + sin(4*pi*x)/2" in text
+    assert "ends [condition]" not in text and "shape [condition]" not in text
+
+
+def test_residual_derivatives_go_through_the_rewrite():
+    """u_t, u_xx, u_tt of the constrained field from the engine match finite differences
+    of predict (float64): the residuals see the rewritten field."""
+    pb = _load(WAVE, True)
+    p = _params(pb, 0)
+    X = _rng(2).random((64, 2)) * 0.8 + 0.1
+    d = _derivs(pb, p, X, [(0, 1), (2, 0), (0, 2), (1, 1)])
+    u = lambda Y: np.asarray(pb.predict(p, Y)["u"])
+    h = 1e-4
+    e = np.eye(2)
+    fd_t = (u(X + h * e[1]) - u(X - h * e[1])) / (2 * h)
+    fd_xx = (u(X + h * e[0]) - 2 * u(X) + u(X - h * e[0])) / h ** 2
+    fd_tt = (u(X + h * e[1]) - 2 * u(X) + u(X - h * e[1])) / h ** 2
+    fd_xt = (u(X + h * (e[0] + e[1])) - u(X + h * (e[0] - e[1])) - u(X - h * (e[0] - e[1])) + u(X - h * (e[0] + e[1]))) / (4 * h * h)
+    np.testing.assert_allclose(np.asarray(d[(0, 1)])[:, 0], fd_t, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(d[(2, 0)])[:, 0], fd_xx, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(d[(0, 2)])[:, 0], fd_tt, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(d[(1, 1)])[:, 0], fd_xt, rtol=1e-4, atol=1e-3)
+
+
+# ---------------------------------------------------------------- periodic
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_periodic_embedding_value_and_derivatives(f64):
+    pb = _load(PERIODIC, f64)
+    assert not any(k.startswith("periodic") for k in pb.lowered.regions)
+    assert pb.lowered.graphs["u"].nodes  # network input: 2·modes features + t
+    r = _rng(3)
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        t = r.random(N)
+        lo = _derivs(pb, p, np.stack([np.full(N, -1.0), t], 1), [(0, 0), (1, 0), (2, 0), (3, 0)])
+        hi = _derivs(pb, p, np.stack([np.full(N, 1.0), t], 1), [(0, 0), (1, 0), (2, 0), (3, 0)])
+        for k in lo:
+            a, b = np.asarray(lo[k])[:, 0], np.asarray(hi[k])[:, 0]
+            # float32: the phase 2π(x − lo)/L at x = hi rounds to 2π ± ulp; scale by the derivative's size
+            assert _rel(a - b, a) <= (TOL[f64] if f64 else 2e-6 * 4 ** sum(k)), k
+
+
+# ---------------------------------------------------------------- algebraic constraints
+
+def _mix_check(pb, p, X, tol):
+    v = {k: np.asarray(a, np.float64) for k, a in pb.predict(p, X).items()}
+    x, t = X[:, 0], X[:, 1]
+    scale = 1 + np.abs(v["a"]) + np.abs(v["b"]) + np.abs(v["c"])
+    assert np.max(np.abs(v["a"] + v["b"] + v["c"] - 1 - x) / scale) <= tol
+    assert np.max(np.abs(v["a"] - x * v["b"] - t) / (1 + np.abs(v["a"]) + np.abs(v["b"]))) <= tol
+    assert np.min(v["p"] + 1) >= -tol * (1 + np.abs(v["p"]).max())
+    assert np.max(v["p"] + v["q"] - x * t) <= tol * (1 + np.abs(v["p"]).max() + np.abs(v["q"]).max())
+    assert v["r"].min() >= 0 and v["r"].max() <= 2 * (1 + tol)
+    assert np.min(v["s"] - x) >= -tol
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_projection_bounds_hold(f64):
+    pb = _load(MIX, f64)
+    kinds = sorted(l.kind for l in pb.ir.hard.layers)
+    assert kinds == ["bounds", "projection"]
+    X = _rng(4).random((N, 2))
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        _mix_check(pb, p, X, TOL[f64])
+
+
+def test_projection_leaves_feasible_outputs_unchanged_and_projects_others():
+    pb = _load(MIX, True)
+    lay = next(l for l in pb.ir.hard.layers if l.kind == "projection")
+    X = jnp.asarray(_rng(5).random((500, 2)))
+    env = pb.lowered._coord_env(X)
+    from pdeforge.compiler.lower import to_jax
+    x, t = np.asarray(X[:, 0]), np.asarray(X[:, 1])
+    r = _rng(6)
+    b = r.normal(size=500)
+    a = t + x * b
+    c = 1 + x - a - b
+    p = -1 + r.random(500)               # p >= -1
+    q = x * t - p - r.random(500)        # p + q <= x t
+    Y = np.stack([a, b, c, p, q, r.normal(size=500), r.normal(size=500)], 1)
+    out = np.asarray(lay.jax(X, jnp.asarray(Y), env, to_jax))
+    np.testing.assert_allclose(out, Y, rtol=0, atol=1e-12)
+    # an infeasible output moves onto the constraint set, minimally for an active bound
+    Y2 = Y.copy()
+    Y2[:, 3] = -5.0                       # violates p >= -1 only (rows are independent)
+    out2 = np.asarray(lay.jax(X, jnp.asarray(Y2), env, to_jax))
+    assert np.all(out2[:, 3] >= -1 - 1e-12)
+    np.testing.assert_allclose(out2[:, :3], Y[:, :3], atol=1e-12)   # equalities held already
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_simplex_holds(f64):
+    pb = _load(SIMPLEX, f64)
+    assert [l.kind for l in pb.ir.hard.layers] == ["simplex"]
+    X = _rng(7).random((N, 2))
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        v = pb.predict(p, X)
+        c = np.stack([np.asarray(v[k], np.float64) for k in ("c1", "c2", "c3")], 1)
+        assert c.min() >= 0
+        assert np.max(np.abs(c.sum(1) - 1)) <= TOL[f64]
+
+
+@pytest.mark.parametrize("text", [WAVE, BOX, PERIODIC, MIX, SIMPLEX], ids=["dirichlet", "box", "periodic", "projection", "simplex"])
+def test_parameter_gradients_through_layers_match_finite_differences(text):
+    pb = _load(text, True)
+    p = pb.init(jax.random.PRNGKey(2))
+    batch = pb.sample(0, {"interior": 64, "initial": 16, "boundary": 16})
+    L = jax.jit(pb.loss)
+    g = jax.grad(pb.loss)(p, batch)
+    leaves = jax.tree_util.tree_leaves(g)
+    assert all(np.all(np.isfinite(np.asarray(l))) for l in leaves)
+    d = jax.tree_util.tree_map(lambda a: jnp.asarray(np.random.default_rng(8).normal(size=a.shape)), p)
+    h = 1e-6
+    plus = jax.tree_util.tree_map(lambda a, b: a + h * b, p, d)
+    minus = jax.tree_util.tree_map(lambda a, b: a - h * b, p, d)
+    fd = (float(L(plus, batch)) - float(L(minus, batch))) / (2 * h)
+    an = sum(float(jnp.vdot(a, b)) for a, b in zip(leaves, jax.tree_util.tree_leaves(d)))
+    assert abs(fd - an) <= 1e-5 * max(1.0, abs(an))
+
+
+# ---------------------------------------------------------------- errors
+
+def _err(text):
+    with pytest.raises(PdeError) as e:
+        pdeforge.loads(text, "<t>")
+    return e.value
+
+
+BASE = """
+problem e
+domain x in [0, 1]
+time t in [0, 1]
+field u(x, t), v(x, t)
+equation: dt(u) = d(u, x, 2)
+equation: dt(v) = d(v, x, 2)
+condition: v = 0 on t = 0
+model (u, v) = mlp(width = 8, depth = 1)
+"""
+
+
+def test_corner_mismatch_names_both_conditions():
+    e = _err(BASE + "condition ic: u = 1 on t = 0 hard\ncondition bc: u = 0 on x = 0 hard\n")
+    d = e.diagnostics[0]
+    assert d.code == "E326" and "`ic`" in d.message and "`bc`" in d.message
+    assert d.related and d.related[0][0].line != d.span.line
+
+
+def test_initial_rate_mismatch_with_moving_wall():
+    text = BASE.replace("dt(u) = d(u, x, 2)", "d(u, t, 2) = d(u, x, 2)")
+    e = _err(text + "condition ic: u = 0 on t = 0 hard\ncondition rate: dt(u) = 0 on t = 0 hard\ncondition bc: u = t on x = 0 hard\n")
+    assert e.codes == ["E326"]
+
+
+def test_unsupported_and_contradictory_forms():
+    ok = BASE + "condition: u = 0 on t = 0\n"
+    assert _err(ok + "condition: dx(u) = 0 on x = 0 hard\n").codes == ["E324"]
+    assert _err(ok + "condition: u * u = 1 on x = 0 hard\n").codes == ["E323"]
+    e = _err(ok + "condition a: u = 0 on x = 0 hard\ncondition b: u = 1 on x = 0 hard\n")
+    assert e.codes == ["E325"] and e.diagnostics[0].related
+    e = _err(ok + "constraint lo: u >= 1 hard\nconstraint hi: u <= 0 hard\n")
+    assert e.codes == ["E333"] and e.diagnostics[0].related
+    e = _err(ok + "constraint: u + v = 0 hard\nconstraint: 2 * u + 2 * v = 1 hard\n")
+    assert e.codes == ["E333"]
+    assert _err(ok + "constraint: u * v = 1 hard\n").codes == ["E329"]
+    assert _err(ok + "constraint: u + v = 1, u - v = 0, 2 * u = 1 hard\n").codes == ["E330"]
+    assert _err(ok + "constraint: u >= 0 hard(method = sigmoid)\n").codes == ["E330"]
+    assert _err(ok + "constraint: u > 0 hard\n").codes == ["E322"]
+    assert _err(ok + "constraint: u >= 0 hard(method = relu)\n").codes == ["E143"]
+
+
+def test_soft_constraint_is_a_loss_term():
+    pb = pdeforge.loads(BASE + "condition: u = 0 on t = 0\nconstraint pos: u >= 0\n", "<t>", float64=True)
+    assert "pos" in pb.lowered.term_names
+    p = pb.init(jax.random.PRNGKey(0))
+    res = pb.residuals(p, pb.sample(0, {"interior": 32, "initial": 8, "boundary": 8}))["pos"]
+    assert np.all(np.asarray(res) >= 0)
+
+
+def test_examples_compile():
+    for name in ("wave1d_hard", "burgers_hard", "allen_cahn", "species"):
+        pb = pdeforge.load(EX / f"{name}.pde")
+        assert pb.ir.hard
