@@ -66,31 +66,45 @@ def ir_text(ir, lowered=None) -> str:
 
 
 def graph_text(lowered) -> str:
+    """Per model: a text summary of the layer graph (layers, shapes, parameter counts),
+    then the same graph as Graphviz DOT (`dot -Tsvg`)."""
     out = []
     for name, g in lowered.graphs.items():
-        out.append(f"model {name}: {network.param_count(g):,} parameters, {g.number_of_nodes()} nodes")
+        fixed = network.fixed_count(g)
+        out.append(f"model {name} = {g.graph['name']}: {network.param_count(g):,} trained parameters"
+                   + (f" (+{fixed:,} fixed)" if fixed else "")
+                   + f", {g.number_of_nodes()} nodes ({g.graph.get('folded', 0)} folded away, "
+                     f"{g.graph.get('fused', 0)} fused elementwise chains)")
+        out.append(f"  {'node':<14} {'op':<10} {'shape':<10} {'params':>8}  inputs / detail")
         for n in nx.topological_sort(g):
             a = g.nodes[n]
-            extra = ""
-            if a["op"] == "dense":
-                extra = f"  {a['fan_in']} -> {a['width']}  ({a['fan_in'] * a['width'] + a['width']} params)"
-            elif a["op"] == "act":
-                extra = f"  {a['fn']}"
-            elif a["op"] in ("scale", "shift", "power"):
-                extra = "  " + str(a.get("factor", a.get("offset", a.get("exponent"))))
-            out.append(f"  {n:<12} {a['op']:<7} width {a['width']:<5} <- {', '.join(a['args']) or '-'}{extra}")
+            count = sum(_prod(sh) for sh in network.param_shapes(a).values())
+            detail = network.describe(a)
+            out.append(f"  {n:<14} {a['op']:<10} {'(1,)' if a['op'] == 'scalar' else '(N, ' + str(a['width']) + ')':<10} {count or '':>8}  "
+                       f"{', '.join(a['args']) or '-'}{'  ' + detail if detail else ''}")
         out.append("")
         out.append(graph_dot(name, g))
-    return "\n".join(out)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _prod(shape):
+    n = 1
+    for k in shape:
+        n *= k
+    return n
 
 
 def graph_dot(name, g) -> str:
-    lines = [f'digraph "{name}" {{', "  rankdir=LR;"]
-    for n, a in g.nodes(data=True):
-        label = f"{a['op']}\\n{a['width']}" + (f"\\n{a['fn']}" if a["op"] == "act" else "")
-        lines.append(f'  "{n}" [label="{label}"];')
+    lines = [f'digraph "{name}" {{', "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    for n in nx.topological_sort(g):
+        a = g.nodes[n]
+        detail = network.describe(a).replace('"', "'")
+        label = f"{n}\\n{detail}" if detail else n
+        shape = "box" if network.param_shapes(a) or a["op"] in ("input", "output") else "ellipse"
+        lines.append(f'  "{n}" [label="{label}", shape={shape}];')
     for u, v in g.edges:
-        lines.append(f'  "{u}" -> "{v}";')
+        lines.append(f'  "{u}" -> "{v}" [label="{g.nodes[u]["width"]}"];')
     lines.append("}")
     return "\n".join(lines)
 

@@ -490,7 +490,7 @@ def fuse_elementwise(g: nx.DiGraph) -> int:
             groups.append(members)
     pos = {n: i for i, n in enumerate(order)}
     k = 0
-    for members in groups:
+    for members in sorted(groups, key=lambda m: pos[m[0]]):
         root = members[0]
         inside = set(members)
         steps, ref, ext = [], {}, []
@@ -551,6 +551,37 @@ def fixed_shapes(a) -> dict:
     if a["op"] == "gaussian":
         return {"C": (a["width"], a["fan_in"])}
     return {}
+
+
+def describe(a) -> str:
+    """One line about a node, for `--emit graph`."""
+    op = a["op"]
+    if op == "dense":
+        bits = [f"{a['fan_in']} -> {a['width']}", a.get("init", "glorot")]
+        if "rwf" in a:
+            bits.append(f"rwf N({a['rwf']:g}, {a['rwf_std']:g})")
+        if "sign" in a:
+            bits.append("sign " + ",".join(f"{s:+.0f}" for s in a["sign"]))
+        return ", ".join(bits)
+    if op == "act":
+        return a["fn"]
+    if op in ("scale", "shift", "power"):
+        return {"scale": "× ", "shift": "+ ", "power": "^ "}[op] + f"{a.get('factor', a.get('offset', a.get('exponent'))):g}"
+    if op == "fused":
+        return " ∘ ".join(a["ops"])
+    if op == "fourier":
+        return f"{a['fan_in']} -> {a['features']} cos + sin, sigma {a['sigma']:g} (fixed)"
+    if op == "gaussian":
+        return f"{a['fan_in']} -> {a['width']} centres, sigma {a['sigma']:g} (fixed)"
+    if op == "periodic":
+        return f"period {a['period']:g}, {a['harmonics']} harmonics"
+    if op == "scalar":
+        return f"trainable, starts at {a['value']:g}"
+    if op == "slice":
+        return f"columns {a['start']}:{a['stop']}"
+    if op in ("sandwich", "lipschitz"):
+        return f"{a['fan_in']} -> {a['width']}, scale {a['scale']:g}" + (f", {a['fn']}" if op == "sandwich" else "")
+    return ""
 
 
 def param_count(g: nx.DiGraph) -> int:
