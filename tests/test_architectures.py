@@ -377,3 +377,23 @@ model p = siren(width = 8, depth = 2)
     assert set(out) == {"u", "v", "p"} and all(out[k].shape == (7,) for k in out)
     dump = emit.graph_text(prob.lowered)
     assert "digraph" in dump and "parameters" in dump and "fused" in dump
+
+
+# ---- documentation --------------------------------------------------------------------
+def test_docs_list_every_module_and_their_examples_build():
+    import re
+    import test_docs
+    root = Path(__file__).resolve().parent.parent / "docs"
+    stdlib_md = (root / "stdlib.md").read_text()
+    for a in modules._stdlib_module("nets").of(A.Architecture):
+        assert f"## `{a.name}`" in stdlib_md and a.doc, a.name
+    lang = (root / "language.md").read_text()
+    text = stdlib_md + lang[lang.index("## Architectures"):]
+    blocks = re.findall(r"^```(pde(?:-fragment)?)[ \t]*\n(.*?)^```", text, re.S | re.M)
+    assert len(blocks) >= 15
+    for kind, code in blocks:
+        chk = pdeforge.api.check_text(code if kind == "pde" else test_docs.wrap(code))
+        for m in chk.models:
+            n_in = len(chk.fields[m.targets[0][0]].args)
+            g = network.build_graph(chk.architectures[m.arch], m.call, n_in, len(m.targets), archs=chk.architectures)
+            assert network.param_count(g) > 0
