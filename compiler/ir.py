@@ -70,6 +70,8 @@ def build_ir(checked) -> IR:
         return f"{base}{i}"
 
     for eq in checked.equations:
+        if eq.hard is not None:
+            continue         # div(u, v) = 0 hard: a stream function (compiler/hard/stream.py)
         r = S.to_sympy(eq.lhs) - S.to_sympy(eq.rhs)
         n = name_for(eq, "equation")
         used.add(n)

@@ -242,7 +242,7 @@ class _Checker:
             for side in (s.lhs, s.rhs):
                 self._expr(side, "equation", orders)
             if s.hard is not None:
-                d.error("E303", "`hard` on an equation is not supported yet", s.hard.span, hint="remove `hard` to train this equation as a loss term")
+                self._hard_options(s.hard, {})      # the form (div(u, v) = 0) is checked in compiler/hard/stream.py
         labels = {}
         for s in p.of(A.Equation) + p.of(A.Condition) + p.of(A.Constraint):
             if s.label:

@@ -3,7 +3,8 @@ loss terms, so they hold at every point by construction.
 
 - `dirichlet`: values on box faces and the initial rate, u = g + φ·N;
 - `periodic`: periodic input embeddings;
-- `projection`: algebraic constraints on outputs (projection, bounds, simplex).
+- `projection`: algebraic constraints on outputs (projection, bounds, simplex);
+- `stream`: divergence-free 2-D velocities from a stream function.
 
 `synthesize` builds the symbolic plan (`Hard`, kept in the IR); `Hard.embed` and
 `Hard.wrap` turn a model's network into the constrained function of the coordinates
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import sympy as sp
 
 from pdeforge.dsl.diagnostics import error
-from . import dirichlet, periodic, projection
+from . import dirichlet, periodic, projection, stream
 
 
 @dataclass
@@ -24,10 +25,11 @@ class Hard:
     rewrites: dict = field(default_factory=dict)     # field -> dirichlet.Rewrite
     embeddings: dict = field(default_factory=dict)   # model name -> [periodic.Embedding]
     layers: list = field(default_factory=list)       # [projection.Layer]
+    streams: dict = field(default_factory=dict)      # model name -> stream.Stream
     consumed: set = field(default_factory=set)       # id() of the statements built in
 
     def __bool__(self):
-        return bool(self.rewrites or self.embeddings or self.layers)
+        return bool(self.rewrites or self.embeddings or self.layers or self.streams)
 
     def holds(self, stmt) -> bool:
         return id(stmt) in self.consumed
@@ -36,6 +38,10 @@ class Hard:
     def input_width(self, m) -> int:
         embs = self.embeddings.get(m.name, [])
         return len(m.inputs) + sum(2 * e.modes - 1 for e in embs)
+
+    def output_width(self, m) -> int:
+        st = self.streams.get(m.name)
+        return len(st.outputs(m)) if st else len(m.fields)
 
     def embed(self, m, X, Z):
         """Network inputs: the scaled coordinates Z (columns in m.inputs order), with each
@@ -51,6 +57,8 @@ class Hard:
         """F(X) = transform(X, net(X)) for model m; `coord_env(X)` gives the sympy env."""
         rws = [(j, self.rewrites[f]) for j, f in enumerate(m.fields) if f in self.rewrites]
         lays = [l for l in self.layers if l.model == m.name]
+        if m.name in self.streams:
+            net = self.streams[m.name].wrap(m, net)
         if not rws and not lays:
             return net
 
@@ -78,6 +86,8 @@ class Hard:
         for mname, embs in self.embeddings.items():
             for e in embs:
                 out.append(f"  model {mname} input {e.describe()}  (periodic in {e.coord}: {', '.join(e.fields)})")
+        for st in self.streams.values():
+            out += st.describe(S)
         for lay in self.layers:
             out.append(f"  model {lay.model} output {lay.kind} layer (from {', '.join(_name(s) for s in lay.sources)}):")
             out += ["    " + s for s in lay.describe()]
@@ -96,6 +106,17 @@ def synthesize(checked, S, models) -> Hard:
     h.rewrites = dirichlet.synthesize(checked, S, conds)
     h.embeddings = periodic.synthesize(checked, pers, models)
     h.layers = projection.synthesize(cons, S, models, checked)
+    eqs = [e for e in checked.equations if e.hard is not None]
+    h.streams = stream.synthesize(checked, eqs, models)
+    for e in eqs:
+        h.consumed.add(id(e))
+    for st in h.streams.values():
+        for f in st.fields:
+            other = h.rewrites.get(f) or next((l for l in h.layers if f in [g for r in l.rows for g in r.fields(l.fields)]), None)
+            if other is not None:
+                src = other.sources[0]
+                raise error("E331", f"`{f}` comes from a stream function, so it cannot also be held by another hard layer",
+                            src.span, related=[(st.source.span, "the stream function")], hint="remove `hard` from one of them")
     for c, _ in conds:
         h.consumed.add(id(c))
     for c, _, _ in pers:
