@@ -113,6 +113,23 @@ train:
   adam(lr = 1e-2) for 30 steps
 """
 
+STREAM = """
+problem stream
+const nu = 0.05
+domain (x, y) in rectangle([-0.5, 1], [-0.5, 1.5])
+field u(x, y), v(x, y), p(x, y)
+equation mass: div(u, v) = 0 hard
+equation mx: u * dx(u) + v * dy(u) + dx(p) = nu * lap(u)
+equation my: u * dx(v) + v * dy(v) + dy(p) = nu * lap(v)
+condition: u = 1 on boundary
+condition: v = 0 on boundary
+condition: p = 0 on x = 1
+model (u, v, p) = mlp(width = 16, depth = 2)
+train:
+  points interior = 256, boundary = 64
+  adam(lr = 1e-2) for 30 steps
+"""
+
 
 def _load(text, f64):
     return pdeforge.loads(text, "<test>", float64=f64)
@@ -221,6 +238,20 @@ def test_periodic_embedding_value_and_derivatives(f64):
             assert _rel(a - b, a) <= (TOL[f64] if f64 else 2e-6 * 4 ** sum(k)), k
 
 
+# ---------------------------------------------------------------- stream function
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_stream_function_is_divergence_free(f64):
+    pb = _load(STREAM, f64)
+    assert "mass" not in pb.lowered.term_names
+    X = _rng(9).random((N, 2)) * np.array([1.5, 2.0]) + np.array([-0.5, -0.5])
+    for steps in (0, 30):
+        p = _params(pb, steps)
+        d = _derivs(pb, p, X, [(1, 0), (0, 1)])
+        ux, vy = np.asarray(d[(1, 0)])[:, 0], np.asarray(d[(0, 1)])[:, 1]
+        assert _rel(ux + vy, ux) <= TOL[f64]
+
+
 # ---------------------------------------------------------------- algebraic constraints
 
 def _mix_check(pb, p, X, tol):
@@ -283,7 +314,8 @@ def test_simplex_holds(f64):
         assert np.max(np.abs(c.sum(1) - 1)) <= TOL[f64]
 
 
-@pytest.mark.parametrize("text", [WAVE, BOX, PERIODIC, MIX, SIMPLEX], ids=["dirichlet", "box", "periodic", "projection", "simplex"])
+@pytest.mark.parametrize("text", [WAVE, BOX, PERIODIC, MIX, SIMPLEX, STREAM],
+                         ids=["dirichlet", "box", "periodic", "projection", "simplex", "stream"])
 def test_parameter_gradients_through_layers_match_finite_differences(text):
     pb = _load(text, True)
     p = pb.init(jax.random.PRNGKey(2))
@@ -349,6 +381,8 @@ def test_unsupported_and_contradictory_forms():
     assert _err(ok + "constraint: u >= 0 hard(method = sigmoid)\n").codes == ["E330"]
     assert _err(ok + "constraint: u > 0 hard\n").codes == ["E322"]
     assert _err(ok + "constraint: u >= 0 hard(method = relu)\n").codes == ["E143"]
+    assert _err(ok + "equation: u = v hard\n").codes == ["E303"]
+    assert _err(ok + "equation: div(u) = 0 hard\n").codes == ["E303"]       # 1-D: no stream function
 
 
 def test_soft_constraint_is_a_loss_term():
@@ -360,6 +394,6 @@ def test_soft_constraint_is_a_loss_term():
 
 
 def test_examples_compile():
-    for name in ("wave1d_hard", "burgers_hard", "allen_cahn", "species"):
+    for name in ("wave1d_hard", "burgers_hard", "allen_cahn", "species", "kovasznay"):
         pb = pdeforge.load(EX / f"{name}.pde")
         assert pb.ir.hard
