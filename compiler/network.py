@@ -33,6 +33,7 @@ ELEMENTWISE = {"act", "add", "sub", "mul", "div", "scale", "shift", "power"}
 MAX_REPEAT = 10_000
 MAX_PARAMS = 200_000_000
 MAX_WIDTH = 100_000
+MAX_NODES = 200_000
 MAX_DEPTH = 50          # nested architecture calls
 
 
@@ -57,6 +58,11 @@ class Graph:
         self.count = {}
 
     def add(self, op, width, args=(), span=None, **attrs):
+        if width > MAX_WIDTH:
+            raise error("E221", f"this layer would be {width:,} wide; the limit is {MAX_WIDTH:,}", span)
+        if self.g.number_of_nodes() >= MAX_NODES:
+            raise error("E222", f"the network unrolls to more than {MAX_NODES:,} layers", span,
+                        hint="lower a `repeat` count")
         i = self.count.get(op, 0)
         self.count[op] = i + 1
         nid = f"{op}_{i}"
@@ -207,6 +213,8 @@ class _Builder:
                 return v
             if e.id in CONSTANTS:
                 return CONSTANTS[e.id]
+            if e.id in ACTIVATIONS or e.id in self.archs or e.id in LAYERS:
+                raise error("E217", f"`{e.id}` is a function; call it, as in `{e.id}(h)`", e.span)
             where = f" in `{arch.name}`" if arch else ""
             raise error("E101", f"`{e.id}` is not defined{where}", e.span,
                         hint=did_you_mean(e.id, list(env)) or "assign it first, as in `h = inputs`")
@@ -236,7 +244,8 @@ class _Builder:
                 return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
                         "/": lambda: a / b, "^": lambda: float(a ** b)}[op]()
             except (ZeroDivisionError, OverflowError, TypeError) as ex:
-                raise error("E201", f"cannot evaluate this: {ex}", e.span) from None
+                why = "the result is not a real number" if isinstance(ex, TypeError) else str(ex)
+                raise error("E201", f"cannot evaluate this: {why}", e.span) from None
         if isinstance(a, Node) and isinstance(b, Node):
             if op == "^":
                 raise error("E219", "`^` needs a number exponent", e.span)
@@ -355,7 +364,10 @@ class _Builder:
         if isinstance(e, A.Name) and e.id in INITS and e.id != "siren":
             return e.id, None
         if isinstance(e, A.Call) and e.func == "siren" and len(e.args) == 1 and not e.kwargs:
-            return "siren", self.scalar(e.args[0], env)
+            w0 = self.scalar(e.args[0], env)
+            if not w0 > 0:
+                raise error("E228", "SIREN's w0 must be positive", e.args[0].span)
+            return "siren", w0
         raise error("E228", "unknown initialiser", e.span,
                     hint="use glorot, he, lecun, zeros, siren_first or siren(w0)")
 
@@ -734,8 +746,8 @@ def make_apply(g: nx.DiGraph):
         for n, op, a, args in nodes:
             if op == "input":
                 continue
-            if op == "output":
-                return vals[args[0]]
+            if op == "output":    # broadcast: a network may end in a layer that ignores x
+                return jnp.broadcast_to(vals[args[0]], x.shape[:-1] + (a["width"],))
             vals[n] = _apply_node(op, a, params.get(n), [vals[i] for i in args])
         return vals[out_id]
     return apply

@@ -308,6 +308,10 @@ def test_shape_mismatch_is_a_diagnostic_with_span():
     assert codes(PROBLEM + "model u = mlp(activation = tanhh)\n").codes == ["E101"]
     assert codes(PROBLEM + "model u = snake()\n").codes == ["E223"]
     assert codes(PROBLEM + "model u = monotone_mlp(monotone = (1, 0, 1))\n").codes == ["E227"]
+    assert codes(PROBLEM + "architecture r():\n  return r(inputs)\nmodel u = r()\n").codes == ["E224"]
+    assert codes(PROBLEM + "architecture r():\n  return dense(inputs, outputs, init = siren(0))\nmodel u = r()\n").codes == ["E228"]
+    assert codes(PROBLEM + "architecture r():\n  return dense(tanh, outputs)\nmodel u = r()\n").codes == ["E217"]
+    assert codes(PROBLEM + "architecture r():\n  return dense(periodic(inputs, 1, 60000), outputs)\nmodel u = r()\n").codes == ["E221"]
 
 
 def test_error_inside_library_names_both_places():
