@@ -16,7 +16,7 @@ OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "sche
               "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
               "sgd": {"lr", "momentum", "clip"},
               "lbfgs": {"memory", "lr"}}
-SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chunk", "eval_points", "checkpoint_every",
+SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
                    "balance": {"none", "grad_norm", "ntk"}, "adaptive": {"none", "r3", "rar"}}
@@ -506,8 +506,13 @@ class _Checker:
                             d.error("E130", f"`{it.optimizer}` has no option `{k.name}`", k.span,
                                     hint=did_you_mean(k.name, OPTIMIZERS[it.optimizer]) or f"its options: {', '.join(sorted(OPTIMIZERS[it.optimizer]))}")
                             continue
-                        if isinstance(k.value, A.Name) and k.name == "schedule":
-                            opts[k.name] = k.value.id
+                        if k.name == "schedule":
+                            kinds = ("constant", "exponential", "cosine")
+                            if not isinstance(k.value, A.Name) or k.value.id not in kinds:
+                                d.error("E143", f"`schedule` must be one of {', '.join(kinds)}", k.value.span,
+                                        hint=did_you_mean(k.value.id, kinds) if isinstance(k.value, A.Name) else None)
+                            else:
+                                opts[k.name] = k.value.id
                             continue
                         v = ce(k.value, f"option `{k.name}`")
                         if v is not None:
@@ -532,7 +537,7 @@ class _Checker:
                         v = ce(v, f"setting `{it.name}`")
                         if v is None:
                             continue
-                        if it.name != "eval_points" and v == int(v):
+                        if v == int(v) and it.name not in ("causal", "adaptive_fraction"):
                             v = int(v)
                     if it.name in SETTING_CHOICES and v not in SETTING_CHOICES[it.name]:
                         d.error("E143", f"`{it.name}` must be one of {', '.join(sorted(SETTING_CHOICES[it.name]))}", it.span)

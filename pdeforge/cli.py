@@ -44,7 +44,7 @@ def cmd_check(args):
         print(f"  field {f}({', '.join(d.args)}): {orders}")
     for t in prob.ir.terms:
         regions = ", ".join(k for k, _ in t.parts)
-        print(f"  {t.kind} {t.name}: on {regions}")
+        print(f"  {t.kind} {t.name}: {_orders(t)}on {regions}")
     for m in prob.ir.models:
         from pdeforge.compiler.network import param_count
         print(f"  model ({', '.join(m.fields)}) = {m.arch}: {param_count(low.graphs[m.name]):,} parameters")
@@ -56,6 +56,20 @@ def cmd_check(args):
     elif chk.exact:
         print(f"  exact: {', '.join(chk.exact)}")
     return 0
+
+
+def _orders(term):
+    """Highest derivative order per coordinate in a term, e.g. `order t 1, x 2; `."""
+    import sympy as sp
+    best = {}
+    for _, e in term.parts:
+        for d in e.atoms(sp.Derivative):
+            for s, n in d.variable_count:
+                best[str(s)] = max(best.get(str(s), 0), int(n))
+        for f in e.atoms(sp.Function):
+            if type(f).__name__ == "Lap":
+                best["lap"] = 2
+    return ("order " + ", ".join(f"{k} {v}" for k, v in sorted(best.items())) + "; ") if best else ""
 
 
 def cmd_compile(args):
