@@ -4,14 +4,21 @@ with the same weights. Target: ours / reference within 1.1.
 
     python bench/architectures.py [--points 4096] [--width 64] [--rounds 7]
 
-Runs interleave ours and the reference and keep each one's best round, so a busy
-machine slows both alike."""
+Samples alternate between ours and the reference, and each keeps its fastest sample
+(the least disturbed by other work on a shared machine). Unless the environment says
+otherwise, XLA and BLAS/LAPACK run single-threaded: on a busy CPU multithreaded
+kernels (the sandwich layers' matrix inverse above all) make timings swing 2x."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+for k, v in {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}.items():
+    os.environ.setdefault(k, v)
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +46,13 @@ def cases(w):
     }
 
 
+def _flops(f, *args):
+    """XLA's own count of the compiled program's floating-point operations."""
+    ca = f.lower(*args).compile().cost_analysis()
+    ca = ca[0] if isinstance(ca, list) else ca
+    return float(ca.get("flops", float("nan")))
+
+
 def best_time(f, args, reps):
     t = time.perf_counter()
     for _ in range(reps):
@@ -51,17 +65,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=4096)
     ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
+    print(' '.join(sys.argv))
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {a.points} points, 2 inputs, 1 output, float32")
-    print(f"{'architecture':<22} {'params':>8} {'ours ms':>9} {'ref ms':>9} {'ratio':>6}")
+    print(f"{'architecture':<22} {'params':>8} {'ours ms':>9} {'ref ms':>9} {'ratio':>6} {'flops ratio':>11}")
     worst = 0.0
     for name, (line, ref) in cases(a.width).items():
         g = T.build(line, 2, 1)
         P = T.perturbed(network.make_init(g, jnp.float32)(jax.random.PRNGKey(0)), jax.random.PRNGKey(1))
         x = jax.random.uniform(jax.random.PRNGKey(2), (a.points, 2), jnp.float32, -1, 1)
         ours, theirs = jax.jit(network.make_apply(g)), jax.jit(ref)
+        fl = [_flops(f, P, x) for f in (ours, theirs)]
         jax.block_until_ready((ours(P, x), theirs(P, x)))
         to, tr = [], []
         for _ in range(a.rounds):
@@ -69,7 +85,8 @@ def main():
             tr.append(best_time(theirs, (P, x), a.reps))
         r = min(to) / min(tr)
         worst = max(worst, r)
-        print(f"{name:<22} {network.param_count(g):>8,} {1e3 * min(to):>9.3f} {1e3 * min(tr):>9.3f} {r:>6.2f}")
+        print(f"{name:<22} {network.param_count(g):>8,} {1e3 * min(to):>9.3f} {1e3 * min(tr):>9.3f} {r:>6.2f}"
+              f" {fl[0] / fl[1]:>11.3f}")
     print(f"worst ratio {worst:.2f} (target 1.10)")
 
 
