@@ -18,5 +18,5 @@ model u = mlp(width = 32, depth = 3)
 train:
   points interior = 1000, boundary = 200, initial = 200
   adam(lr = 2e-3) for 2000 steps
-  lbfgs for 1500 steps
+  lbfgs for 2500 steps
   precision = float64

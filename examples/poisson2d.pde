@@ -12,7 +12,8 @@ exact u = sin(pi * x) * sin(pi * y)
 model u = mlp(width = 32, depth = 3)
 
 train:
-  points interior = 1000, boundary = 400
+  points interior = 2000, boundary = 800
+  weights wall = 100
   adam(lr = 2e-3) for 2000 steps
-  lbfgs for 1000 steps
+  lbfgs for 2000 steps
   precision = float64

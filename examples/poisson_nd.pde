@@ -1,0 +1,18 @@
+# PINNacle PNd: −Δu = (π²/4) Σ sin(π xᵢ / 2) on [0, 1]⁵, u = Σ sin(π xᵢ / 2) on the boundary
+problem poisson_nd
+
+domain (x1, x2, x3, x4, x5) in box([0, 1], [0, 1], [0, 1], [0, 1], [0, 1])
+field u(x1, x2, x3, x4, x5)
+
+equation pde:   -lap(u) = pi^2 / 4 * (sin(pi * x1 / 2) + sin(pi * x2 / 2) + sin(pi * x3 / 2) + sin(pi * x4 / 2) + sin(pi * x5 / 2))
+condition wall: u = sin(pi * x1 / 2) + sin(pi * x2 / 2) + sin(pi * x3 / 2) + sin(pi * x4 / 2) + sin(pi * x5 / 2) on boundary
+
+exact u = sin(pi * x1 / 2) + sin(pi * x2 / 2) + sin(pi * x3 / 2) + sin(pi * x4 / 2) + sin(pi * x5 / 2)
+
+model u = mlp(width = 64, depth = 3)
+
+train:
+  points interior = 4000, boundary = 2000
+  adam(lr = 1e-3, schedule = cosine) for 4000 steps
+  lbfgs for 3000 steps
+  precision = float64
