@@ -14,7 +14,7 @@ from pathlib import Path
 from pdeforge import stdlib
 from pdeforge.dsl import ast as A
 from pdeforge.dsl import parse
-from pdeforge.dsl.diagnostics import Diagnostic, PdeError, did_you_mean
+from pdeforge.dsl.diagnostics import Diagnostic, PdeError, Span, did_you_mean
 
 MODULE_STATEMENTS = (A.Use, A.Architecture)
 MAX_MODULES = 200
@@ -97,7 +97,10 @@ def resolve(prog: A.Program) -> list[A.Program]:
             loaded[key] = q
             for s in q.statements:
                 if not isinstance(s, MODULE_STATEMENTS):
-                    diag("E153", "a module may hold only `use`, `architecture` and `activation` lines", s.span, q,
+                    line = s.span.line if s.span else 1
+                    text = (q.source.splitlines() + [""])[line - 1].split("#")[0].rstrip()
+                    diag("E153", "a module may hold only `use`, `architecture` and `activation` lines",
+                         Span(line, 1, line, max(2, len(text) + 1)), q,
                          related=[(u.span, "imported here", p.file, p.source)])
                     break
             visit(q, stack + [(key, u, p)])   # (module, the `use` that imported it, the importer)
