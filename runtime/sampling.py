@@ -54,6 +54,33 @@ def region_counts(lowered, counts: dict) -> dict:
     return out
 
 
+def estimated_bytes(lowered, counts: dict) -> int:
+    """A rough upper estimate of the training step's memory: every point keeps every
+    layer's activations for the value and each Taylor component, forward and backward."""
+    per_point = sum(a["width"] for g in lowered.graphs.values() for _, a in g.nodes(data=True))
+    comps = 1 + 2 * lowered.D + 2
+    n = sum(region_counts(lowered, counts).values())
+    itemsize = 8 if lowered.dtype == np.float64 or str(lowered.dtype).endswith("64") else 4
+    return int(n * per_point * comps * itemsize * 3)
+
+
+def available_bytes() -> int | None:
+    try:
+        import os
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(lowered, counts: dict):
+    from pdeforge.dsl.diagnostics import error
+    need, have = estimated_bytes(lowered, counts), available_bytes()
+    if have is not None and need > 0.8 * have:
+        raise error("E503", f"the requested collocation points need about {need / 2**30:.1f} GiB; "
+                            f"{have / 2**30:.1f} GiB of memory is available",
+                    hint="use fewer points (`points interior = ...`), a smaller network, or float32")
+
+
 def sample_regions(lowered, counts: dict, method: str = "sobol", seed: int = 0, dtype=np.float32) -> dict:
     lo, hi = lowered.lo, lowered.hi
     D = lowered.D

@@ -18,7 +18,7 @@ from pdeforge.dsl.diagnostics import error
 from . import checkpoint
 from .objective import Objective, point_scores, r3_resample, rar_add
 from .progress import Progress
-from .sampling import sample_regions
+from .sampling import check_memory, sample_regions
 
 DEFAULT_STAGES = [{"optimizer": "adam", "steps": 2000, "lr": 1e-3}]
 
@@ -192,6 +192,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     log_every = int(log_every or settings.get("log_every", max(1, min(1000, total // 20 or 1))))
     every = int(checkpoint_every or settings.get("checkpoint_every", 0) or 0)
     every = max(log_every, (every // log_every) * log_every) if every else 0
+    check_memory(lowered, problem.checked.train["points"])
     obj = Objective(lowered, problem.checked.train)
     sampler = _Sampler(problem, seed)
     t0 = time.perf_counter()

@@ -135,3 +135,12 @@ def test_nan_stops_with_term_name(capsys):
     err = capsys.readouterr().err
     assert "E501" in err and "non-finite" in err
     assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree_util.tree_leaves(r.params))
+
+
+def test_too_many_points_is_refused_before_allocation(monkeypatch):
+    from pdeforge.runtime import sampling
+    p = _with("")
+    monkeypatch.setattr(sampling, "available_bytes", lambda: 100_000)
+    with pytest.raises(pdeforge.PdeError) as e:
+        train(p, progress="quiet")
+    assert "E503" in e.value.codes
