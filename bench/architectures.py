@@ -41,6 +41,7 @@ def cases(w):
         "siren": (f"siren(width = {w}, depth = {d}, w0 = 30)", lambda P, x: T.ref_siren(P, x, d, 30.0)),
         "pirate": (f"pirate(width = {w}, blocks = 3, features = {w // 2})", lambda P, x: T.ref_pirate(P, x, 3)),
         "sandwich": (f"sandwich(width = {w}, depth = {d}, gamma = 2)", lambda P, x: T.ref_sandwich(P, x, d, 2.0)),
+        "kan": (f"kan(width = {w // 4}, depth = {d}, grid = 5, order = 3)", _ref_kan(d)),
         "monotone_mlp": (f"monotone_mlp(width = {3 * (w // 3)}, depth = {d}, monotone = (1, 0))",
                          lambda P, x: T.ref_monotone(P, x, d, (1, 0))),
     }
@@ -51,6 +52,17 @@ def _flops(f, *args):
     ca = f.lower(*args).compile().cost_analysis()
     ca = ca[0] if isinstance(ca, list) else ca
     return float(ca.get("flops", float("nan")))
+
+
+def _ref_kan(depth):
+    def ref(P, x):       # the reference's own layer loop; the spline basis is the library's
+        h = x
+        for i in range(depth + 1):
+            p = P[f"kan_{i}"]
+            B = network.bspline_basis(h, 5, 3)
+            h = jax.nn.silu(h) @ p["W"] + jnp.einsum("nik,iko->no", B, p["C"])
+        return h
+    return ref
 
 
 def best_time(f, args, reps):

@@ -28,7 +28,7 @@ ACTIVATIONS = {
 INITS = ("glorot", "he", "lecun", "zeros", "siren_first", "siren")
 # layers built into the sub-language (architectures and activations come from the library)
 LAYERS = ("dense", "fourier", "periodic", "gaussian_features", "scalar", "concat", "split",
-          "sandwich_dense", "lipschitz_dense")
+          "sandwich_dense", "lipschitz_dense", "kan_layer")
 ELEMENTWISE = {"act", "add", "sub", "mul", "div", "scale", "shift", "power"}
 MAX_REPEAT = 10_000
 MAX_PARAMS = 200_000_000
@@ -447,6 +447,16 @@ class _Builder:
         return self.G.add("lipschitz", w, [h], e.span, fan_in=h.width, scale=self._opt(e, "scale", env, 1.0))
 
 
+    def l_kan_layer(self, e, env, arch):
+        self._args(e, 2, 2, "a layer and a width: `kan_layer(h, 16, grid = 5, order = 3)`", ("grid", "order"))
+        h = self._layer(self.value(e.args[0], env, arch), e.args[0], "kan_layer")
+        w = self._width(e.args[1], env, arch)
+        grid, order = self._opt(e, "grid", env, 5.0), self._opt(e, "order", env, 3.0)
+        if grid != int(grid) or not 1 <= grid <= 1000 or order != int(order) or not 0 <= order <= 10:
+            raise error("E229", "`grid` must be a whole number from 1 to 1000 and `order` one from 0 to 10", e.span)
+        return self.G.add("kan", w, [h], e.span, fan_in=h.width, grid=int(grid), order=int(order))
+
+
 # ---- passes over the layer graph ------------------------------------------------
 def _bypass(g, n, src):
     """Remove node `n`, wiring its consumers to `src`."""
@@ -553,6 +563,9 @@ def param_shapes(a) -> dict:
     if op == "lipschitz":
         fi, fo = a["fan_in"], a["width"]
         return {"W": (fi + fo, fo), "alpha": (), "b": (fo,)}
+    if op == "kan":
+        fi, fo = a["fan_in"], a["width"]
+        return {"W": (fi, fo), "C": (fi, a["grid"] + a["order"], fo)}
     return {}
 
 
@@ -591,6 +604,8 @@ def describe(a) -> str:
         return f"trainable, starts at {a['value']:g}"
     if op == "slice":
         return f"columns {a['start']}:{a['stop']}"
+    if op == "kan":
+        return f"{a['fan_in']} -> {a['width']}, {a['grid']} intervals, order {a['order']}"
     if op in ("sandwich", "lipschitz"):
         return f"{a['fan_in']} -> {a['width']}, scale {a['scale']:g}" + (f", {a['fn']}" if op == "sandwich" else "")
     return ""
@@ -641,6 +656,11 @@ def _init_node(key, a, dtype):
         if op == "sandwich":
             p["psi"] = jnp.zeros((fo,), dtype)
         return p
+    if op == "kan":      # as efficient-kan: a base branch and small spline coefficients
+        fi, fo = a["fan_in"], a["width"]
+        k1, k2 = jax.random.split(key)
+        return {"W": math.sqrt(2.0 / (fi + fo)) * jax.random.normal(k1, (fi, fo), dtype),
+                "C": (0.1 / math.sqrt(fi)) * jax.random.normal(k2, (fi, a["grid"] + a["order"], fo), dtype)}
     if op == "fourier":
         return {"B": a["sigma"] * jax.random.normal(key, (a["fan_in"], a["features"]), dtype)}
     if op == "gaussian":    # centres in the scaled input box [-1, 1]^d
@@ -670,6 +690,19 @@ def cayley(W):
     Am = U - U.T + V.T @ V
     M = jnp.linalg.inv(I + Am)
     return jnp.concatenate([M @ (I - Am), -2.0 * V @ M], axis=0)
+
+
+def bspline_basis(x, grid: int, order: int):
+    """B-spline basis of `order` on `grid` equal intervals of [-1, 1], extended by `order`
+    knots each side (Cox–de Boor): (..., d) -> (..., d, grid + order)."""
+    h = 2.0 / grid
+    t = jnp.asarray([-1.0 + h * i for i in range(-order, grid + order + 1)], x.dtype)
+    x = x[..., None]
+    B = ((x >= t[:-1]) & (x < t[1:])).astype(x.dtype)
+    for k in range(1, order + 1):
+        B = ((x - t[:-(k + 1)]) / (t[k:-1] - t[:-(k + 1)]) * B[..., :-1]
+             + (t[k + 1:] - x) / (t[k + 1:] - t[1:-k]) * B[..., 1:])
+    return B
 
 
 def _elementwise(op, a, args):
@@ -729,6 +762,9 @@ def _apply_node(op, a, p, args):
         x = math.sqrt(2.0) * x * jnp.exp(-p["psi"]) + p["b"]
         x = ACTIVATIONS[a["fn"]](x) * jnp.exp(p["psi"])
         return math.sqrt(2.0) * x @ Q[:fo].T
+    if op == "kan":       # Liu et al. 2024: y_j = Σ_i w_ij silu(x_i) + Σ_i spline_ij(x_i)
+        B = bspline_basis(args[0], a["grid"], a["order"])
+        return jax.nn.silu(args[0]) @ p["W"] + jnp.einsum("...ik,iko->...o", B, p["C"])
     if op == "concat":
         return jnp.concatenate(args, axis=-1)
     if op == "slice":

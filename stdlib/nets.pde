@@ -97,3 +97,12 @@ architecture monotone_mlp(width = 30, depth = 3, monotone = 1):
     h = dense(concat(softplus(a), -softplus(-b), tanh(c)), width, sign = 1)
   a, b, c = split(h, 3)
   return dense(concat(softplus(a), -softplus(-b), tanh(c)), outputs, sign = 1)
+
+# Kolmogorov–Arnold network: every edge carries a learned function, silu plus a B-spline
+# of `order` on `grid` intervals of [-1, 1], and nodes sum them (Liu et al. 2024, "KAN:
+# Kolmogorov–Arnold networks"; the efficient-kan form, without grid updates).
+architecture kan(width = 16, depth = 2, grid = 5, order = 3):
+  h = inputs
+  repeat depth:
+    h = kan_layer(h, width, grid = grid, order = order)
+  return kan_layer(h, outputs, grid = grid, order = order)

@@ -147,6 +147,26 @@ def ref_monotone(P, x, depth, signs):
     return h
 
 
+def scipy_bspline_basis(x, grid, order):
+    """Each B-spline basis function from scipy's own `basis_element` (zero off its support)."""
+    from scipy.interpolate import BSpline
+    h = 2.0 / grid
+    t = np.array([-1.0 + h * i for i in range(-order, grid + order + 1)])
+    x = np.asarray(x)
+    cols = [np.nan_to_num(BSpline.basis_element(t[k:k + order + 2], extrapolate=False)(x), nan=0.0)
+            for k in range(grid + order)]
+    return jnp.asarray(np.stack(cols, -1))
+
+
+def ref_kan(P, x, depth, grid, order):
+    h = x
+    for i in range(depth + 1):
+        p = P[f"kan_{i}"]
+        B = scipy_bspline_basis(h, grid, order)                      # (N, d, grid + order)
+        h = jax.nn.silu(h) @ p["W"] + jnp.einsum("nik,iko->no", B, p["C"])
+    return h
+
+
 def dense_count(*sizes):
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
@@ -170,6 +190,8 @@ CASES = {   # model line, inputs, outputs, reference(P, x), parameter count of t
                2 * (6 * 8 + 16) + 2 * ((6 * 8 + 16) + (8 * 8 + 16) + (8 * 6 + 12) + 1) + (6 * 2 + 4)),
     "sandwich": ("sandwich(width = 8, depth = 3, gamma = 2)", 2, 1, lambda P, x: ref_sandwich(P, x, 3, 2.0),
                  (10 * 8 + 1 + 8 + 8) + 2 * (16 * 8 + 1 + 8 + 8) + (9 * 1 + 1 + 1)),
+    "kan": ("kan(width = 5, depth = 1, grid = 4, order = 3)", 2, 1, lambda P, x: ref_kan(P, x, 1, 4, 3),
+            (2 * 5 + 2 * 7 * 5) + (5 * 1 + 5 * 7 * 1)),
     "monotone_mlp": ("monotone_mlp(width = 9, depth = 2, monotone = (1, 0))", 2, 1,
                      lambda P, x: ref_monotone(P, x, 2, (1, 0)), dense_count(2, 9, 9, 1)),
 }
