@@ -73,9 +73,10 @@ class Graph:
 
 
 def build_graph(arch: A.Architecture, call: A.Call, n_in: int, n_out: int, archs=None, file=None, source=None,
-                optimise: bool = True) -> nx.DiGraph:
+                optimise: bool = True, consts=None) -> nx.DiGraph:
     """Unroll `arch` called with `call`'s arguments into a layer graph; `archs` holds the
-    architectures and activations the body may call (the checked program's)."""
+    architectures and activations the body may call (the checked program's), `consts`
+    the program's constants, which the model line's arguments may use."""
     archs = dict(archs or {})
     archs.setdefault(arch.name, arch)
     if arch.kind == "activation":
@@ -84,7 +85,7 @@ def build_graph(arch: A.Architecture, call: A.Call, n_in: int, n_out: int, archs
     G = Graph(arch.name)
     b = _Builder(G, archs)
     inp = G.add("input", n_in)
-    out = b.run(arch, inp, n_out, call, {}, top=True, caller=file)
+    out = b.run(arch, inp, n_out, call, {k: float(v) for k, v in (consts or {}).items()}, top=True, caller=file)
     if not isinstance(out, Node):
         raise error("E214", f"architecture `{arch.name}` must return a layer, not a number", _ret_span(arch))
     if out.width != n_out:

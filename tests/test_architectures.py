@@ -423,3 +423,8 @@ def test_docs_list_every_module_and_their_examples_build():
             n_in = len(chk.fields[m.targets[0][0]].args)
             g = network.build_graph(chk.architectures[m.arch], m.call, n_in, len(m.targets), archs=chk.architectures)
             assert network.param_count(g) > 0
+
+
+def test_model_line_may_use_consts():
+    prob = pdeforge.loads(PROBLEM + "const w = 6\nconst d = w / 3\nmodel u = mlp(width = w, depth = d)\n")
+    assert prob.lowered.param_count == dense_count(2, 6, 6, 1)
