@@ -426,5 +426,5 @@ def test_docs_list_every_module_and_their_examples_build():
 
 
 def test_model_line_may_use_consts():
-    prob = pdeforge.loads(PROBLEM + "const w = 6\nconst d = w / 3\nmodel u = mlp(width = w, depth = d)\n")
+    prob = pdeforge.loads(PROBLEM + "const w = 6\nconst layers = w / 3\nmodel u = mlp(width = w, depth = layers)\n")
     assert prob.lowered.param_count == dense_count(2, 6, 6, 1)
