@@ -60,6 +60,9 @@ def resolve(prog: A.Program) -> list[A.Program]:
             return "std:" + u.target
         base = Path(p.file).parent if p.file not in ("<input>", "") and not p.file.startswith("<") else Path.cwd()
         path = (base / u.target).resolve()
+        if path.suffix != ".pde":     # never read (and quote lines of) files that are not modules
+            diag("E151", f"`{u.target}` is not a .pde file", u.span, p, hint="modules are .pde files: `use \"lib/nets.pde\"`")
+            return None
         if not path.is_file():
             diag("E151", f"module file `{u.target}` not found", u.span, p, hint=f"looked for {path}")
             return None

@@ -378,6 +378,7 @@ def test_import_errors(tmp_path):
     assert err("use nets\n", "architecture mlp():\n  return dense(inputs, outputs)\nmodel u = mlp()\n").codes == ["E154"]
     assert err("use netz\n").codes == ["E150"]
     assert err('use "nowhere.pde"\n').codes == ["E151"]
+    assert err('use "/etc/passwd"\n').codes == ["E151"]
     # without `use nets`, a program may shadow the library's name
     main.write_text(PROBLEM + "architecture mlp():\n  return dense(inputs, outputs)\nmodel u = mlp()\n")
     assert pdeforge.load(main).lowered.param_count == 3
