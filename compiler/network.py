@@ -7,6 +7,7 @@ pointing at the user's text, never a JAX error."""
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import jax
@@ -675,9 +676,9 @@ def make_init(g: nx.DiGraph, dtype):
         raise error("E222", f"the network has {param_count(g):,} parameters; the limit is {MAX_PARAMS:,}")
 
     def init(key):
-        # one key per node, folded from its name's position: adding a layer elsewhere
-        # does not reshuffle the others' weights
-        return {n: _init_node(jax.random.fold_in(key, i), a, dtype) for i, (n, a) in enumerate(nodes)}
+        # one key per node, folded from its name: adding a layer of another kind does
+        # not reshuffle the others' weights
+        return {n: _init_node(jax.random.fold_in(key, zlib.crc32(n.encode()) & 0x7FFFFFFF), a, dtype) for n, a in nodes}
     return init
 
 
