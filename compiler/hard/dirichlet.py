@@ -2,8 +2,8 @@
 
 φ is a product of normalised distance factors that vanish on the constrained faces
 (Sukumar & Srivastava 2022, for a box): (c − lo)(hi − c)·4/L² when both faces of c are
-held, (c − lo)/L or (hi − c)/L for one face, ((t − t0)/T)² when the initial rate
-dt(u) is held as well. g is the transfinite (Coons / boolean-sum) interpolant of the
+held, (c − lo)/L or (hi − c)/L for one face, s²/(1 + s²) with s = 10(t − t0)/T when
+the initial rate dt(u) is held as well. g is the transfinite (Coons / boolean-sum) interpolant of the
 face data: g = Σ_{S ≠ ∅} (−1)^{|S|+1} Π_{c∈S} P_c[u], where P_c interpolates linearly
 between the two faces of c (or copies one face; with an initial rate it is the
 first-order Taylor polynomial in t). It matches every face's data exactly, so
@@ -20,6 +20,12 @@ from sympy.core.function import AppliedUndef
 from pdeforge.dsl.diagnostics import error
 from ..symbolic import Dn
 from . import probe
+
+
+# With the initial rate held, φ_t = s²/(1 + s²), s = 10 (t − t0)/T: second order at t0 as
+# it must be, but saturating to 1 after a tenth of the interval. A plain ((t − t0)/T)²
+# makes N ≈ ½ u_tt T² near t0 — large for fast waves, and a tanh network learns it poorly.
+RATE_SCALE = 10.0
 
 
 @dataclass
@@ -81,8 +87,9 @@ def _weight(c, ax, kind):
 def _factor(c, ax):
     L = ax.length
     if ax.rate:
-        s = (c - ax.lo) / L
-        return s * s
+        s = (c - ax.lo) * (RATE_SCALE / L)
+        s2 = s * s
+        return s2 / (1.0 + s2)
     if ax.sides == {"lo", "hi"}:
         return (c - ax.lo) * (ax.hi - c) * (4.0 / (L * L))
     return (c - ax.lo) / L if "lo" in ax.sides else (ax.hi - c) / L
@@ -96,7 +103,8 @@ def _sym_weight(c, ax, kind):
 def _sym_factor(c, ax):
     lo, hi = sp.nsimplify(ax.lo), sp.nsimplify(ax.hi)
     if ax.rate:
-        return ((c - lo) / (hi - lo)) ** 2
+        s2 = (sp.nsimplify(RATE_SCALE) * (c - lo) / (hi - lo)) ** 2
+        return s2 / (1 + s2)
     if ax.sides == {"lo", "hi"}:
         return 4 * (c - lo) * (hi - c) / (hi - lo) ** 2
     return (c - lo) / (hi - lo) if "lo" in ax.sides else (hi - c) / (hi - lo)
