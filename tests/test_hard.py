@@ -386,3 +386,58 @@ def test_examples_compile():
     for name in ("wave1d_hard", "burgers_hard", "allen_cahn", "species", "kovasznay"):
         pb = pdeforge.load(EX / f"{name}.pde")
         assert pb.ir.hard
+
+
+# ---------------------------------------------------------------- accuracy (select with -m long)
+
+def _run_example(tmp_path, path, *extra):
+    import json
+    from pdeforge.cli import main
+    out = tmp_path / Path(path).stem
+    assert main(["run", str(path), "--out", str(out), "--quiet", *extra]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    with np.load(out / "prediction.npz", allow_pickle=False) as z:
+        pred = {k: z[k] for k in z.files}
+    return m, pred
+
+
+@pytest.mark.long
+def test_burgers_hard_beats_soft_at_the_same_budget(tmp_path):
+    hard, _ = _run_example(tmp_path, EX / "burgers_hard.pde", "--steps", "4000")
+    soft, _ = _run_example(tmp_path, EX / "burgers.pde", "--steps", "4000")
+    eh, es = hard["final"]["relative_l2"]["u"], soft["final"]["relative_l2"]["u"]
+    print(f"burgers at 4000 steps: hard {eh:.3e}, soft {es:.3e}")
+    assert eh < es
+
+
+@pytest.mark.long
+def test_species_hard_never_leaves_the_simplex(tmp_path):
+    text = (EX / "species.pde").read_text()
+    soft_file = tmp_path / "species_soft.pde"
+    soft_file.write_text(text.replace(" hard\n", "\n"))
+    for path, hard in ((EX / "species.pde", True), (soft_file, False)):
+        m, pred = _run_example(tmp_path, path)
+        c = np.stack([pred[f].astype(np.float64).ravel() for f in ("c1", "c2", "c3")], 1)
+        neg, drift = int((c < 0).sum()), float(np.abs(c.sum(1) - 1).max())
+        print(f"species {'hard' if hard else 'soft'}: {m['final']['relative_l2']}, negative values {neg}, max |sum - 1| {drift:.2e}")
+        if hard:
+            assert neg == 0 and drift <= 1e-6
+        else:
+            assert neg > 0 or drift > 1e-4          # the penalty alone does not keep them
+
+
+@pytest.mark.long
+def test_wave1d_hard_accuracy(tmp_path):
+    m, _ = _run_example(tmp_path, EX / "wave1d_hard.pde")
+    err = m["final"]["relative_l2"]["u"]
+    print(f"wave1d_hard: relative L2 {err:.3e}")
+    assert err <= 1e-2
+
+
+@pytest.mark.long
+@pytest.mark.xfail(reason="hard constraints alone stall on Allen–Cahn; needs causal training and Fourier features", strict=False)
+def test_allen_cahn_accuracy(tmp_path):
+    m, _ = _run_example(tmp_path, EX / "allen_cahn.pde")
+    err = m["final"]["relative_l2"]["u"]
+    print(f"allen_cahn: relative L2 {err:.3e}")
+    assert err <= 1e-2
