@@ -236,6 +236,9 @@ class _Checker:
                     self.params[s.name] = (lohi[0], lohi[1], guess if guess is not None else 0.5 * (lohi[0] + lohi[1]))
                     if guess is not None and not (lohi[0] <= guess <= lohi[1]):
                         d.error("E302", f"initial guess {guess:g} lies outside [{lohi[0]:g}, {lohi[1]:g}]", s.guess.span)
+            # the grammar and the checks above are ready; the compiler does not learn coefficients yet
+            d.error("E308", "learned coefficients (`param`) are not supported yet", s.span,
+                    hint=f"use a fixed value for now: `const {s.name} = ...`")
         # equations
         orders = {f: {} for f in fields}
         for s in p.of(A.Equation):
