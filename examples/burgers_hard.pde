@@ -15,8 +15,8 @@ condition start:   u = -sin(pi * x) on t = 0 hard
 model u = mlp(width = 20, depth = 3, activation = tanh)
 
 train:
-  points interior = 2540
-  adam(lr = 1e-3) for 15000 steps
+  points interior = 4096
+  adam(lr = 2e-3, schedule = cosine) for 8000 steps
   lbfgs for 2000 steps
 
 reference u from "data/Burgers.npz" (x = x, t = t, u = usol)
