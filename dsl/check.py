@@ -20,6 +20,7 @@ SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "chec
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
                    "balance": {"none", "grad_norm", "ntk"}, "adaptive": {"none", "r3", "rar"}}
+WHOLE_SETTINGS = {"seed", "log_every", "resample_every", "checkpoint_every", "balance_every", "causal_bins"}
 MAX_SPATIAL = 1000
 POINT_REGIONS = {"interior", "boundary", "initial", "periodic"}
 RESERVED = set(MATH_FUNCS) | set(CONSTANTS) | {"d", "lap", "grad", "div", "dn", "periodic", "inputs", "outputs"}
@@ -368,6 +369,14 @@ class _Checker:
         faces = []
         for r in s.regions:
             faces.extend(self._region(r, ce))
+        t = next((c for c in self.coords if c.is_time), None)
+        if t is not None and any(f.coord == t.name for f in faces):
+            # dn is the outward normal over the spatial coordinates: on a time face it would silently mean ∂/∂x
+            for side in (s.lhs, s.rhs):
+                for sub in A.walk(side):
+                    if isinstance(sub, A.Call) and sub.func == "dn":
+                        d.error("E107", f"`dn` is the outward normal derivative on spatial faces, not on `{t.name} = ...`",
+                                sub.span, hint=f"on the initial face write the rate itself: `d{t.name}(...)`")
         conditions.append((s, faces))
 
     # -- hard forms: the options are checked here, the algebra in compiler/hard
@@ -547,6 +556,9 @@ class _Checker:
                         continue
                     if it.name not in SETTING_CHOICES and not isinstance(v, (int, float)):
                         d.error("E143", f"`{it.name}` must be a number", it.span)
+                        continue
+                    if it.name in WHOLE_SETTINGS and not (isinstance(v, int) and 0 <= v <= MAX_STEPS):
+                        d.error("E143", f"`{it.name}` must be a whole number from 0 to {MAX_STEPS:,}", it.value.span)
                         continue
                     cfg["settings"][it.name] = v
         return cfg

@@ -404,3 +404,28 @@ def test_e203_too_many_coordinates(tmp_path, capsys):
     f.write_text(POISSON.replace("domain x in [0, 1]\n", "domain x in [0, 1]\n" + "".join(f"domain x{i} in [0, 1]\n" for i in range(1001))))
     rc, _, err = cli_run(capsys, ["check", f])
     assert rc == 2 and "error[E203]" in err
+
+
+def test_bad_argument_to_a_library_architecture_is_shown_on_the_model_line(tmp_path, capsys):
+    f = tmp_path / "act.pde"
+    f.write_text(POISSON.replace("mlp(width = 4, depth = 1)", "mlp(width = 4, activation = relu6)"))
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 2
+    assert (("E101", 7, 39) in reported(err, f)), err
+    assert "did you mean `relu`?" in err
+
+
+def test_dn_on_the_initial_face_is_refused(tmp_path, capsys):
+    f = tmp_path / "dn.pde"
+    f.write_text("problem p\ndomain x in [0, 1]\ntime t in [0, 1]\nfield u(x, t)\nequation: dt(u) = d(u, x, 2)\n"
+                 "condition: u = 0 on x = 0, x = 1\ncondition: u = sin(pi * x) on t = 0\n"
+                 "condition: dn(u) = 0 on t = 0\nmodel u = mlp()\n")
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 2 and ("E107", 8, 12) in reported(err, f)
+
+
+def test_whole_number_settings(tmp_path, capsys):
+    f = tmp_path / "seed.pde"
+    f.write_text(POISSON + "  seed = 1.5\n  log_every = -1\n")
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 2 and reported(err, f) == [("E143", 10, 10), ("E143", 11, 15)]
