@@ -474,10 +474,12 @@ def _joint_linear(prim, params, ins, prims, tracked, data, v_out):
     return _T(v_out, tow, lap)
 
 
-def taylor_point(fn, x, towers, laps):
+def taylor_point(fn, x, towers, laps, rowwise=False):
     """The fused pass at one point x (D,). `towers`: [(dirs (M, D), K)]; `laps`:
-    [dirs (P, D)]. Returns (value (m,), [[c1..cK] each (M, m)], [(J (P, m), lap (m,))])."""
-    closed = jax.make_jaxpr(lambda y: fn(y[None, :])[0])(x)
+    [dirs (P, D)]. Returns (value (m,), [[c1..cK] each (M, m)], [(J (P, m), lap (m,))]).
+    rowwise: fn also maps one point (D,) → (m,) (checked by the caller); tracing it so
+    avoids a batch-of-one axis that makes XLA copy every (N, P, 1, w) tensor."""
+    closed = jax.make_jaxpr(fn if rowwise else (lambda y: fn(y[None, :])[0]))(x)
     seed = _T(x, [[d] + [None] * (K - 1) for d, K in towers], [(d, None) for d in laps])
     out, = _eval_jaxpr(closed.jaxpr, closed.consts, [seed])
     if not isinstance(out, _T):
@@ -498,23 +500,26 @@ def stde_directions(key, n, spatial, dims, k, dtype):
     return jnp.zeros((n, k, dims), dtype).at[:, :, jnp.asarray(spatial)].set(r)
 
 
-def evaluate(fn, X, plan: Plan, key=None) -> dict:
+def evaluate(fn, X, plan: Plan, key=None, rowwise=False) -> dict:
     """Return {key: fn's derivative at X (N, m)} for every key of `plan`; `key` is a
-    jax.random key, needed when the plan holds a STDE Laplacian."""
+    jax.random key, needed when the plan holds a STDE Laplacian; `rowwise`: fn may be
+    applied to one point (D,) → (m,) as well (faster fused pass)."""
     if plan.needs_key and key is None:
         raise ValueError("a stochastic Laplacian (lap(u, estimate = k)) needs a random key: pass batch['key']")
     if plan.only_value:
         return {(0,) * plan.dims: fn(X)}
     if plan.fused:
         try:
-            return _evaluate_fused(fn, X, plan, key)
+            return _evaluate_fused(fn, X, plan, key, rowwise)
         except Unsupported:
             plan.fused = False
     return _evaluate_generic(fn, X, plan, key)
 
 
 def _unit(D, i, dtype):
-    return jnp.zeros((D,), dtype).at[i].set(1.0)
+    e = np.zeros((D,), dtype)
+    e[i] = 1.0
+    return e
 
 
 def _fused_fn(fn, plan, dtype):
@@ -531,12 +536,12 @@ def _fused_fn(fn, plan, dtype):
                 i, j = [c for c in range(D) if a[c]]
                 where[a] = (g, len(dirs))
                 dirs.append(_unit(D, i, dtype) + _unit(D, j, dtype))
-        tower_specs.append((jnp.stack(dirs), K))
-    lap_exact = jnp.stack([_unit(D, i, dtype) for i in plan.spatial]) if plan.laps and 0 in plan.laps else None
+        tower_specs.append((jnp.asarray(np.stack(dirs)), K))
+    lap_exact = jnp.asarray(np.stack([_unit(D, i, dtype) for i in plan.spatial])) if plan.laps and 0 in plan.laps else None
     return tower_specs, where, lap_exact, from_lap
 
 
-def _evaluate_fused(fn, X, plan: Plan, key):
+def _evaluate_fused(fn, X, plan: Plan, key, rowwise=False):
     D, N = plan.dims, X.shape[0]
     tower_specs, where, lap_exact, from_lap = _fused_fn(fn, plan, X.dtype)
     lap_order = list(plan.laps)
@@ -551,7 +556,7 @@ def _evaluate_fused(fn, X, plan: Plan, key):
             lap_axes.append(0)
 
     def point(x, lds):
-        return taylor_point(fn, x, tower_specs, list(lds))
+        return taylor_point(fn, x, tower_specs, list(lds), rowwise)
     v, tows, laps = jax.vmap(point, in_axes=(0, lap_axes))(X, lap_dirs)
     out = {}
     if plan.value:
@@ -578,13 +583,13 @@ def _evaluate_fused(fn, X, plan: Plan, key):
             gj, rj = where[j]
             out[a] = 0.5 * (tows[g][1][:, r] - tows[gi][1][:, ri] - tows[gj][1][:, rj])
         else:
-            out[a] = _mixed_high(fn, X, a)
+            out[a] = _mixed_high(fn, X, a, rowwise)
     for k, (_, L) in zip(lap_order, laps):
         out[("lap", k)] = L / k if k else L
     return out
 
 
-def _mixed_high(fn, X, a):
+def _mixed_high(fn, X, a, rowwise=False):
     """∂^a for |a| > 2 with ≥ 2 coordinates: nested jvp (along the other coordinates)
     of one fused tower along the coordinate with the highest order."""
     D = len(a)
@@ -593,7 +598,7 @@ def _mixed_high(fn, X, a):
     spec = [(_unit(D, i, X.dtype)[None, :], K)]
 
     def tower(Y):
-        return jax.vmap(lambda y: taylor_point(fn, y, spec, [])[1][0][K - 1][0])(Y)
+        return jax.vmap(lambda y: taylor_point(fn, y, spec, [], rowwise)[1][0][K - 1][0])(Y)
     g = tower
     for c in range(D):
         if c == i:

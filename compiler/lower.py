@@ -149,7 +149,7 @@ class Lowered:
         hard = self.hard
 
         def F(X):
-            Z = X[:, idx] * scale + shift
+            Z = X[..., idx] * scale + shift      # `...`: also maps one point (the fused derivative pass)
             return apply(p, hard.embed(m, X, Z) if hard else Z)
         return hard.wrap(m, F, self._coord_env, to_jax) if hard else F
 
@@ -222,11 +222,31 @@ class Lowered:
                     raise error("E233", "`lap(u, estimate = k)` draws random directions: the batch needs a `key`",
                                 hint="pass batch['key'] = jax.random.PRNGKey(step) (the training loop does)")
                 k = jax.random.fold_in(jax.random.fold_in(key, _stable_hash(code.key)), _stable_hash(m.name))
-            out = evaluate(self.model_fn(params, m), X, plan, k)
+            out = evaluate(self.model_fn(params, m), X, plan, k, self._rowwise(m))
             for a, arr in out.items():
                 for j, f in enumerate(m.fields):
                     vals[(f, a)] = arr[:, j]
         return vals
+
+    def _rowwise(self, m):
+        """Whether the model's field function maps one point (D,) to (m,) exactly as it
+        maps a batch: checked once on concrete numbers; the fused derivative pass then
+        traces it per point without a batch-of-one axis."""
+        cache = self.__dict__.setdefault("_row_ok", {})
+        if m.name not in cache:
+            ok = False
+            try:
+                with jax.ensure_compile_time_eval():
+                    F = self.model_fn(self.init(jax.random.PRNGKey(0)), m)
+                    u = np.random.default_rng(0).random((3, self.D))
+                    X = jnp.asarray(self.lo + (self.hi - self.lo) * u, self.dtype)
+                    Y = F(X)
+                    Y1 = jnp.stack([F(x) for x in X])
+                    ok = Y1.shape == Y.shape and bool(jnp.allclose(Y1, Y, rtol=1e-5, atol=1e-6))
+            except Exception:        # noqa: BLE001 - any failure just means "batch only"
+                ok = False
+            cache[m.name] = ok
+        return cache[m.name]
 
     def _eval_region(self, params, X, code: _RegionCode, key=None):
         S = self.ir.symbols

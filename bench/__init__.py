@@ -1,0 +1,1 @@
+"""pdeforge benchmarks: compiled problems against hand-written JAX (see docs/performance.md)."""
