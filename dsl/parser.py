@@ -15,6 +15,7 @@ from .diagnostics import Diagnostic, PdeError, Span
 
 MAX_SOURCE_BYTES = 1_000_000
 MAX_NESTING = 200
+MAX_STATEMENTS = 10_000
 
 
 class _Indent(Indenter):
@@ -372,6 +373,14 @@ def parse(source: str, file: str = "<input>") -> A.Program:
     if not text.endswith("\n"):
         text += "\n"
     _check_brackets(text, file, source)
+    n, line = 0, 0
+    for line, ln in enumerate(text.split("\n"), 1):   # before lark: a flood of lines costs seconds to parse
+        if ln.split("#")[0].strip():
+            n += 1
+            if n > MAX_STATEMENTS:
+                raise PdeError(Diagnostic("E009", f"more than {MAX_STATEMENTS:,} lines of statements",
+                                          Span(line, 1, line, 2), hint="a .pde file states one problem; "
+                                          "put data in a data file"), file, source)
     depth = _max_paren_depth(text)
     if depth > MAX_NESTING:
         raise PdeError(Diagnostic("E006", f"expression nesting is {depth} deep; the limit is {MAX_NESTING}"), file, source)

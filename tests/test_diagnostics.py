@@ -429,3 +429,10 @@ def test_whole_number_settings(tmp_path, capsys):
     f.write_text(POISSON + "  seed = 1.5\n  log_every = -1\n")
     rc, _, err = cli_run(capsys, ["check", f])
     assert rc == 2 and reported(err, f) == [("E143", 10, 10), ("E143", 11, 15)]
+
+
+def test_e009_too_many_statements(tmp_path, capsys):
+    f = tmp_path / "flood.pde"
+    f.write_text(POISSON + "".join(f"const c{i} = {i}\n" for i in range(10_001)))
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 2 and f"{f}:10001:1: error[E009]" in err
