@@ -93,7 +93,11 @@ class ConstEval:
 
     def __call__(self, e, what="a constant expression"):
         try:
-            return self._ev(e, what)
+            v = self._ev(e, what)
+            if not math.isfinite(v):      # 1e400, 1e400 - 1e400: would reach sampling as inf or nan
+                self.diag.error("E201", f"cannot evaluate {what}: the number is too large", e.span)
+                return None
+            return v
         except _NotConst:
             return None
         except (ValueError, OverflowError, ZeroDivisionError) as ex:
@@ -574,6 +578,8 @@ class _Checker:
     def _walk(self, e, ctx, orders, acc, allowed_coords):
         d = self.d
         if isinstance(e, A.Num):
+            if not math.isfinite(e.value):
+                d.error("E201", f"the number {e.text} is too large", e.span, hint="numbers must be below about 1.8e308")
             return set()
         if isinstance(e, A.Name):
             n = e.id

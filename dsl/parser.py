@@ -324,7 +324,10 @@ def _syntax_error(e: UnexpectedInput, source: str) -> Diagnostic:
             what = "a quoted path must end on the same line"
         elif ch == "!":
             what = "comparisons (`<=`, `>=`) appear in `constraint` lines only"
-        return Diagnostic("E001", f"unexpected character `{ch}`", Span(e.line, e.column, e.line, e.column + 1),
+        shown = f"`{ch}`" if ch.isprintable() and ch != "\ufffd" else f"U+{ord(ch):04X}" if ch else "(none)"
+        if ch == "\ufffd" or not ch.isprintable():
+            what = "this does not look like a text file (a .pde file is UTF-8 text)"
+        return Diagnostic("E001", f"unexpected character {shown}", Span(e.line, e.column, e.line, e.column + 1),
                           hint=what)
     if isinstance(e, UnexpectedEOF) or e.token.type == "$END":
         lines = source.rstrip("\n").splitlines() or [""]
@@ -369,7 +372,7 @@ def parse(source: str, file: str = "<input>") -> A.Program:
     """Parse `.pde` text to a Program; raise PdeError with E0xx diagnostics."""
     if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         raise PdeError(Diagnostic("E005", f"file is larger than {MAX_SOURCE_BYTES} bytes"), file, source)
-    text = source.replace("\r\n", "\n")
+    text = source.replace("\r\n", "\n").removeprefix("\ufeff")      # editors may add a byte-order mark
     if not text.endswith("\n"):
         text += "\n"
     _check_brackets(text, file, source)

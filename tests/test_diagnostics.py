@@ -436,3 +436,23 @@ def test_e009_too_many_statements(tmp_path, capsys):
     f.write_text(POISSON + "".join(f"const c{i} = {i}\n" for i in range(10_001)))
     rc, _, err = cli_run(capsys, ["check", f])
     assert rc == 2 and f"{f}:10001:1: error[E009]" in err
+
+
+@pytest.mark.parametrize("text, code", [
+    (POISSON.replace("= 1\n", "= 1e400\n", 1), "E201"),
+    (POISSON.replace("[0, 1]", "[-1e400, 1]"), "E201"),
+    ("const a = 1e400 - 1e400\n" + POISSON, "E201"),
+    ("\x89PNG\r\n\x1a\n\x00\x00", "E001"),
+])
+def test_non_finite_numbers_and_binary_files(text, code, tmp_path, capsys):
+    f = tmp_path / "odd.pde"
+    f.write_bytes(text.encode("utf-8", "surrogateescape") if not text.startswith("\x89") else text.encode("latin-1"))
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 2 and f"error[{code}]" in err and "Traceback" not in err
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path, capsys):
+    f = tmp_path / "win.pde"
+    f.write_bytes(("\ufeff" + POISSON).replace("\n", "\r\n").encode("utf-8"))
+    rc, _, err = cli_run(capsys, ["check", f])
+    assert rc == 0, err
