@@ -93,9 +93,9 @@ def mutated(draw):
     for _ in range(draw(st.integers(1, 4))):
         if not parts:
             break
-        op = draw(st.sampled_from(["delete", "duplicate", "swap", "truncate", "insert", "replace"]))
-        i = draw(st.integers(0, len(parts) - 1))
-        j = draw(st.integers(0, len(parts) - 1))
+        op = draw(st.sampled_from(["delete", "duplicate", "swap", "truncate", "insert", "replace", "reindent"]))
+        i = draw(st.sampled_from(range(len(parts))))   # uniform: st.integers favours small values
+        j = draw(st.sampled_from(range(len(parts))))
         if op == "delete":
             del parts[i:i + draw(st.integers(1, 3))]
         elif op == "duplicate":
@@ -104,6 +104,12 @@ def mutated(draw):
             parts[i], parts[j] = parts[j], parts[i]
         elif op == "truncate":
             parts = parts[:i]
+        elif op == "reindent":      # indentation errors (a dedent to no open block was a crash)
+            lines = "".join(parts).splitlines(keepends=True)
+            k = draw(st.sampled_from(range(max(1, len(lines)))))
+            if lines:
+                lines[k] = draw(st.sampled_from(["", " ", "   ", "\t", "      "])) + lines[k].lstrip(" \t")
+            parts = lines
         elif op == "insert":
             parts.insert(i, draw(TOKEN) if level != "char" else draw(st.characters(max_codepoint=0x3ff)))
         else:
