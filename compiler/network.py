@@ -19,10 +19,16 @@ from pdeforge.dsl import ast as A
 from pdeforge.dsl.check import CONSTANTS, MATH_FUNCS
 from pdeforge.dsl.diagnostics import PdeError, did_you_mean, error
 
+def _softplus(x):
+    # log(1 + e^x) in a stable form built from primitives that Taylor-mode (jet) knows;
+    # jax.nn.softplus is a custom_jvp, which jet cannot carry
+    return jnp.log1p(jnp.exp(-jnp.abs(x))) + jnp.maximum(x, jnp.zeros_like(x))
+
+
 ACTIVATIONS = {
     "tanh": jnp.tanh, "sin": jnp.sin, "cos": jnp.cos, "exp": jnp.exp, "sigmoid": jax.nn.sigmoid,
     "relu": jax.nn.relu, "gelu": jax.nn.gelu, "swish": jax.nn.swish, "silu": jax.nn.silu,
-    "softplus": jax.nn.softplus, "identity": lambda x: x, "abs": jnp.abs, "sqrt": jnp.sqrt,
+    "softplus": _softplus, "identity": lambda x: x, "abs": jnp.abs, "sqrt": jnp.sqrt,
     "log": jnp.log, "sinh": jnp.sinh, "cosh": jnp.cosh,
 }
 # `dense(h, n, init = NAME)` or `init = siren(w0)`; weights are (fan_in, fan_out)

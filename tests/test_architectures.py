@@ -438,3 +438,20 @@ def test_docs_list_every_module_and_their_examples_build():
 def test_model_line_may_use_consts():
     prob = pdeforge.loads(PROBLEM + "const w = 6\nconst layers = w / 3\nmodel u = mlp(width = w, depth = layers)\n")
     assert prob.lowered.param_count == dense_count(2, 6, 6, 1)
+
+
+def test_taylor_mode_runs_through_softplus_split_concat_sign():
+    """Residuals use Taylor-mode (jet) derivatives: layers must be made of primitives that
+    jet can carry (softplus is rebuilt from log1p/exp/abs/max for this). Checked against
+    nested forward-mode jvp for the second derivative along x."""
+    from jax.experimental import jet
+    x = jax.random.uniform(jax.random.PRNGKey(0), (8, 2), minval=-0.9, maxval=0.9)
+    e = jnp.zeros_like(x).at[:, 0].set(1.0)
+    for line in ("monotone_mlp(width = 6, depth = 2, monotone = (1, 0))",):   # softplus, split, concat, sign
+        g = build(line, 2, 1)
+        apply = network.make_apply(g)
+        P = network.make_init(g, jnp.float32)(jax.random.PRNGKey(1))
+        f = lambda x: apply(P, x)
+        _, (d1, d2) = jax.jit(lambda x: jet.jet(f, (x,), ((e, jnp.zeros_like(x)),)))(x)
+        dd = jax.jit(lambda x: jax.jvp(lambda x: jax.jvp(f, (x,), (e,))[1], (x,), (e,))[1])(x)
+        np.testing.assert_allclose(d2, dd, rtol=1e-3, atol=1e-4)
