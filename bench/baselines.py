@@ -99,8 +99,7 @@ def taylor_mlp(Ls, pre, cs_groups):
     """Push first-layer pre-activations `pre` (N, w) and their Taylor coefficients
     through the remaining tanh MLP. cs_groups: [[c1..cK]] of (M, N|1, w)."""
     v = pre
-    for i, (W, b) in enumerate(Ls[1:]):
-        t, new = [], []
+    for W, b in Ls[1:]:
         t, outs = None, []
         for cs in cs_groups:
             t, o = _tanh_taylor(v, cs)

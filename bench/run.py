@@ -92,14 +92,18 @@ def run_case(name, repeats, budget_s, methods):
     for m in methods:
         res["methods"][m]["ms_per_step"] = round(1e3 * statistics.median(times[m]), 3)
         res["methods"][m]["repeats"] = len(times[m])
-    c = res["methods"]["compiled"]["ms_per_step"]
+    # ratios: median over rounds of the paired ratio (same round, back to back), which
+    # cancels most of the drift in load on a shared machine
+    def ratio(m):
+        n = min(len(times["compiled"]), len(times[m]))
+        return round(statistics.median(a / b for a, b in zip(times["compiled"][:n], times[m][:n])), 3)
     fwd = [m for m in ("taylor", "jet") if m in methods]
     if fwd:
         best = min(fwd, key=lambda m: res["methods"][m]["ms_per_step"])
         res["best_forward"] = best
-        res["compiled_over_best_forward"] = round(c / res["methods"][best]["ms_per_step"], 3)
+        res["compiled_over_best_forward"] = ratio(best)
     if "nested_grad" in methods:
-        res["compiled_over_nested_grad"] = round(c / res["methods"]["nested_grad"]["ms_per_step"], 3)
+        res["compiled_over_nested_grad"] = ratio("nested_grad")
     return res
 
 

@@ -317,7 +317,7 @@ class Lowered:
         for code in self.regions.values():
             if code.plans:
                 X = jax.ShapeDtypeStruct((2, self.D), self.dtype)
-                jax.eval_shape(lambda p, X: self._derivs(p, X, code, key), params, X)
+                jax.eval_shape(lambda p, X: list(self._derivs(p, X, code, key).values()), params, X)
 
     def field_model_fields(self, mname):
         return next(m.fields for m in self.ir.models if m.name == mname)
