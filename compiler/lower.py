@@ -70,7 +70,13 @@ def _attribute(e: PdeError, arch, model, program):
             text = f.read()
     except OSError:
         return
+    # spans of the model line's own arguments are in the program's file, not the library's
+    call = getattr(model, "call", None)
+    own = {a.span for a in (call.args if call else [])} | {s for k in (call.kwargs if call else [])
+                                                            for s in (k.span, k.value.span)}
     for d in e.diagnostics:
+        if d.file is None and d.span is not None and d.span in own:
+            continue
         if d.file is None:
             d.file, d.source = arch.origin, text
             d.hint = (d.hint + "; " if d.hint else "") + f"in architecture `{arch.name}`, used by the model at " \
