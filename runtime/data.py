@@ -2,6 +2,7 @@
 problem's coordinates, with E4xx diagnostics that name the path and what was expected."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,11 @@ def read_arrays(p: Path, span=None) -> dict:
             with open(p, encoding="utf-8") as f:
                 header = f.readline().strip()
             names = [h.strip().strip('"') for h in header.split(",")]
-            data = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2)
+            with warnings.catch_warnings():      # an empty file: our E410 below, not numpy's warning
+                warnings.simplefilter("ignore", UserWarning)
+                data = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2)
+            if data.size == 0:
+                return {n: np.zeros(0) for n in names}
             if data.shape[1] != len(names):
                 raise ValueError(f"header has {len(names)} columns, rows have {data.shape[1]}")
             return {n: data[:, i] for i, n in enumerate(names)}
@@ -68,6 +73,8 @@ def load_reference(problem, ref, allow=()):
         a = np.asarray(arrays[name])
         if a.dtype.kind not in "fiu":
             raise error("E406", f"`{name}` in {p.name} is not numeric (dtype {a.dtype})", ref.span)
+        if a.size == 0:     # an empty reference would report a relative error of 0
+            raise error("E410", f"`{name}` in {p.name} holds no values", ref.span)
         return a.astype(np.float64)
 
     cvals = [get(c) for c in coords]

@@ -456,3 +456,17 @@ def test_byte_order_mark_and_crlf_are_accepted(tmp_path, capsys):
     f.write_bytes(("\ufeff" + POISSON).replace("\n", "\r\n").encode("utf-8"))
     rc, _, err = cli_run(capsys, ["check", f])
     assert rc == 0, err
+
+
+@pytest.mark.parametrize("name, write", [
+    ("empty.npz", lambda p: np.savez(p, x=np.zeros(0), u=np.zeros(0))),
+    ("header_only.csv", lambda p: p.write_text("x,u\n")),
+])
+def test_e410_empty_reference_is_refused(name, write, tmp_path, capsys):
+    """An empty reference used to pass and report a relative error of 0."""
+    write(tmp_path / name)
+    f = tmp_path / "p.pde"
+    f.write_text(POISSON.replace("exact u = x * (1 - x) / 2\n", "") + f'reference u from "{name}" (x = x, u = u)\n')
+    rc, _, err = cli_run(capsys, ["run", f, "--out", tmp_path / "out", "--steps", "0", "--quiet"])
+    assert rc == 2 and f"{f}:10:1: error[E410]" in err and "holds no values" in err
+    assert "Warning" not in err
