@@ -468,5 +468,5 @@ def test_e410_empty_reference_is_refused(name, write, tmp_path, capsys):
     f = tmp_path / "p.pde"
     f.write_text(POISSON.replace("exact u = x * (1 - x) / 2\n", "") + f'reference u from "{name}" (x = x, u = u)\n')
     rc, _, err = cli_run(capsys, ["run", f, "--out", tmp_path / "out", "--steps", "0", "--quiet"])
-    assert rc == 2 and f"{f}:10:1: error[E410]" in err and "holds no values" in err
+    assert rc == 2 and f"{f}:9:1: error[E410]" in err and "holds no values" in err
     assert "Warning" not in err
