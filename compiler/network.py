@@ -118,7 +118,7 @@ class _Builder:
         self.G, self.archs, self.depth = G, archs, 0
 
     # ---- calling an architecture or activation: bind parameters, run the body
-    def run(self, arch, inp, n_out, call, caller_env, top=False, caller=None):
+    def run(self, arch, inp, n_out, call, caller_env, top=False, caller=None, caller_arch=None):
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise error("E224", f"architectures call each other more than {MAX_DEPTH} deep", call.span,
@@ -156,7 +156,8 @@ class _Builder:
                 for d in e.diagnostics:     # an error inside another file's architecture: show both places
                     if d.file is None:
                         d.file, d.source = arch.origin, arch.source
-                        d.related.append((call.span, f"in this use of `{arch.name}`", None, None))
+                        where = (caller_arch.origin, caller_arch.source) if caller_arch is not None else (None, None)
+                        d.related.append((call.span, f"in this use of `{arch.name}`", *where))
             raise
         self.depth -= 1
         return out
@@ -224,8 +225,11 @@ class _Builder:
             if e.id in ACTIVATIONS or e.id in self.archs or e.id in LAYERS:
                 raise error("E217", f"`{e.id}` is a function; call it, as in `{e.id}(h)`", e.span)
             where = f" in `{arch.name}`" if arch else ""
-            raise error("E101", f"`{e.id}` is not defined{where}", e.span,
-                        hint=did_you_mean(e.id, list(env)) or "assign it first, as in `h = inputs`")
+            if arch is not None and arch.kind == "activation":
+                default = f"an activation may use its parameters ({', '.join(p.name for p in arch.params)}), numbers, `pi` and `e`"
+            else:
+                default = "assign it first, as in `h = inputs`"
+            raise error("E101", f"`{e.id}` is not defined{where}", e.span, hint=did_you_mean(e.id, list(env)) or default)
         if isinstance(e, A.Neg):
             v = self.value(e.operand, env, arch)
             return self._num(v, e) if not isinstance(v, Node) else G.add("scale", v.width, [v], e.span, factor=-1.0)
@@ -318,7 +322,7 @@ class _Builder:
             ok = e.kwarg("outputs")
             if ok is not None:
                 n_out = self._width(ok, env, arch)
-            return self.run(sub, h, n_out, e, env, caller=arch.origin if arch else None)
+            return self.run(sub, h, n_out, e, env, caller=arch.origin if arch else None, caller_arch=arch)
         raise error("E108", f"unknown layer or function `{f}`", e.func_span or e.span,
                     hint=did_you_mean(f, list(LAYERS) + list(ACTIVATIONS) + list(self.archs)))
 
