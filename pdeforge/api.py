@@ -14,26 +14,27 @@ def _library_module(name):
     return modules._stdlib_module(name)
 
 
-def _check(text, file):
+def _check(text, file, allow=()):
     prog = parse(text, file)
-    lib = modules.resolve(prog)      # `use` lines: stdlib modules and local files
+    lib = modules.resolve(prog, allow)      # `use` lines: stdlib modules and local files
     return check(prog, lib)
 
 
-def check_text(text: str, file: str = "<input>"):
-    """Parse and check; return the `Checked` program (raises PdeError)."""
-    return _check(text, file)
+def check_text(text: str, file: str = "<input>", allow_path=()):
+    """Parse and check; return the `Checked` program (raises PdeError). Files outside
+    the .pde file's directory (modules, data) are read only under `allow_path`."""
+    return _check(text, file, allow_path)
 
 
 class Problem:
     """A compiled problem. `init`, `residuals`, `loss`, `predict`, `exact` are pure
     JAX functions: they compose with jax.jit, jax.grad and jax.vmap."""
 
-    def __init__(self, text: str, file: str = "<input>", float64: bool | None = None):
+    def __init__(self, text: str, file: str = "<input>", float64: bool | None = None, allow_path=()):
         import jax
         from pdeforge.compiler import Lowered, build_ir
         self.text, self.file = text, file
-        self.checked = _check(text, file)
+        self.checked = _check(text, file, allow_path)
         self.settings = dict(self.checked.train["settings"])
         if float64 is None:
             float64 = self.settings.get("precision") == "float64"
@@ -92,10 +93,10 @@ class Problem:
         return train(self, **kw)
 
 
-def loads(text: str, file: str = "<input>", float64: bool | None = None) -> Problem:
-    return Problem(text, file, float64)
+def loads(text: str, file: str = "<input>", float64: bool | None = None, allow_path=()) -> Problem:
+    return Problem(text, file, float64, allow_path)
 
 
-def load(path, float64: bool | None = None) -> Problem:
+def load(path, float64: bool | None = None, allow_path=()) -> Problem:
     p = Path(path)
-    return Problem(p.read_text(), str(p), float64)
+    return Problem(p.read_text(), str(p), float64, allow_path)

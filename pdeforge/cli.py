@@ -27,7 +27,7 @@ def _read(path):
 def _problem(args, float64=None):
     from pdeforge.api import Problem
     text, file = _read(args.file)
-    prob = Problem(text, file, float64)
+    prob = Problem(text, file, float64, getattr(args, "allow_path", None) or ())
     for w in prob.warnings:
         print(w.render(file, text), file=sys.stderr)
     return prob
@@ -195,16 +195,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="pdeforge", description="Compile and train physics-informed models from .pde files.")
     ap.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    allow = dict(action="append", default=[], metavar="DIR", help="allow data and module files under DIR")
     c = sub.add_parser("check", help="parse and check a file; print a summary")
     c.add_argument("file")
+    c.add_argument("--allow-path", **allow)
     c = sub.add_parser("compile", help="print a stage of the compilation")
     c.add_argument("file")
+    c.add_argument("--allow-path", **allow)
     c.add_argument("--emit", choices=["ast", "ir", "graph", "latex", "plan"], default="ir")
     for name, hlp in (("run", "train a problem"), ("eval", "errors of a saved run")):
         c = sub.add_parser(name, help=hlp)
         c.add_argument("file")
         c.add_argument("--float64", action="store_true", help="compute in double precision")
-        c.add_argument("--allow-path", action="append", default=[], metavar="DIR", help="allow data files under DIR")
+        c.add_argument("--allow-path", **allow)
         if name == "run":
             c.add_argument("--steps", type=int, help="total steps, split over the stages in proportion")
             c.add_argument("--seed", type=int)

@@ -37,9 +37,12 @@ def _stdlib_names():
     return sorted(p.stem for p in stdlib.HERE.glob("*.pde"))
 
 
-def resolve(prog: A.Program) -> list[A.Program]:
-    """The library programs `prog` sees, defaults first; raises PdeError."""
+def resolve(prog: A.Program, allow=()) -> list[A.Program]:
+    """The library programs `prog` sees, defaults first; raises PdeError. Module files
+    must lie under the program's directory or a directory in `allow` (--allow-path)."""
     _own(prog)
+    home = Path(prog.file).parent if prog.file not in ("<input>", "") and not prog.file.startswith("<") else Path.cwd()
+    roots = [home.resolve()] + [Path(a).resolve() for a in allow]
     diags = []
 
     def diag(code, msg, span, p, hint=None, related=()):
@@ -62,6 +65,10 @@ def resolve(prog: A.Program) -> list[A.Program]:
         path = (base / u.target).resolve()
         if path.suffix != ".pde":     # never read (and quote lines of) files that are not modules
             diag("E151", f"`{u.target}` is not a .pde file", u.span, p, hint="modules are .pde files: `use \"lib/nets.pde\"`")
+            return None
+        if not any(path == r or r in path.parents for r in roots):   # a shared file must not read yours
+            diag("E407", f"`{u.target}` lies outside the directory of the .pde file", u.span, p,
+                 hint=f"pass `--allow-path {path.parent}` to read it")
             return None
         if not path.is_file():
             diag("E151", f"module file `{u.target}` not found", u.span, p, hint=f"looked for {path}")

@@ -198,8 +198,6 @@ def test_sensitive_file_is_never_echoed(layout, capsys, tmp_path):
     assert rc == 2 and "E407" in err and "TOP-SECRET" not in out + err
 
 
-@pytest.mark.xfail(reason="`use \"PATH\"` (pdeforge/modules.py) reads module files outside the .pde file's "
-                          "directory without --allow-path; reported to the lead", strict=False)
 def test_module_path_outside_needs_allow_path(tmp_path, capsys):
     (tmp_path / "proj").mkdir()
     (tmp_path / "other").mkdir()
@@ -208,4 +206,8 @@ def test_module_path_outside_needs_allow_path(tmp_path, capsys):
     f.write_text('use "../other/lib.pde"\n' + PROBLEM.split("reference")[0].replace("mlp(width = 4, depth = 1)", "far()"))
     rc = cli.main(["check", str(f)])
     err = capsys.readouterr().err
-    assert rc == 2 and "--allow-path" in err
+    assert rc == 2 and f"{f}:1:1: error[E407]" in err and "--allow-path" in err
+    rc = cli.main(["check", str(f), "--allow-path", str(tmp_path / "other")])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "= far" in cap.out
