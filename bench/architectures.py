@@ -42,6 +42,8 @@ def cases(w):
         "pirate": (f"pirate(width = {w}, blocks = 3, features = {w // 2})", lambda P, x: T.ref_pirate(P, x, 3)),
         "sandwich": (f"sandwich(width = {w}, depth = {d}, gamma = 2)", lambda P, x: T.ref_sandwich(P, x, d, 2.0)),
         "kan": (f"kan(width = {w // 4}, depth = {d}, grid = 5, order = 3)", _ref_kan(d)),
+        "deeponet": (f"deeponet(width = {w}, depth = {d}, basis = {w // 2}, branch = 1)",
+                     lambda P, x: T.ref_deeponet(P, x, d, w // 2, 1)),
         "monotone_mlp": (f"monotone_mlp(width = {3 * (w // 3)}, depth = {d}, monotone = (1, 0))",
                          lambda P, x: T.ref_monotone(P, x, d, (1, 0))),
     }

@@ -35,7 +35,7 @@ ACTIVATIONS = {
 INITS = ("glorot", "he", "lecun", "zeros", "siren_first", "siren")
 # layers built into the sub-language (architectures and activations come from the library)
 LAYERS = ("dense", "fourier", "periodic", "gaussian_features", "scalar", "concat", "split",
-          "sandwich_dense", "lipschitz_dense", "kan_layer")
+          "sandwich_dense", "lipschitz_dense", "kan_layer", "group_sum", "bias", "width_of")
 ELEMENTWISE = {"act", "add", "sub", "mul", "div", "scale", "shift", "power"}
 MAX_REPEAT = 10_000
 MAX_PARAMS = 200_000_000
@@ -459,6 +459,24 @@ class _Builder:
         return self.G.add("lipschitz", w, [h], e.span, fan_in=h.width, scale=self._opt(e, "scale", env, 1.0))
 
 
+    def l_width_of(self, e, env, arch):
+        self._args(e, 1, 1, "a layer: `width_of(inputs)`")
+        v = self.value(e.args[0], env, arch)
+        return float(sum(p.width for p in v)) if isinstance(v, list) else float(self._layer(v, e.args[0], "width_of").width)
+
+    def l_group_sum(self, e, env, arch):
+        self._args(e, 2, 2, "a layer and a number of groups: `group_sum(h, outputs)`")
+        h = self._layer(self.value(e.args[0], env, arch), e.args[0], "group_sum")
+        n = self._width(e.args[1], env, arch)
+        if h.width % n:
+            raise error("E218", f"width {h.width} does not split into {n} equal groups", e.span)
+        return self.G.add("group_sum", n, [h], e.span, groups=n)
+
+    def l_bias(self, e, env, arch):
+        self._args(e, 1, 1, "a layer: `bias(h)`")
+        h = self._layer(self.value(e.args[0], env, arch), e.args[0], "bias")
+        return self.G.add("bias", h.width, [h], e.span)
+
     def l_kan_layer(self, e, env, arch):
         self._args(e, 2, 2, "a layer and a width: `kan_layer(h, 16, grid = 5, order = 3)`", ("grid", "order"))
         h = self._layer(self.value(e.args[0], env, arch), e.args[0], "kan_layer")
@@ -578,6 +596,8 @@ def param_shapes(a) -> dict:
     if op == "kan":
         fi, fo = a["fan_in"], a["width"]
         return {"W": (fi, fo), "C": (fi, a["grid"] + a["order"], fo)}
+    if op == "bias":
+        return {"b": (a["width"],)}
     return {}
 
 
@@ -616,6 +636,8 @@ def describe(a) -> str:
         return f"trainable, starts at {a['value']:g}"
     if op == "slice":
         return f"columns {a['start']}:{a['stop']}"
+    if op == "group_sum":
+        return f"sum of {a['groups']} groups"
     if op == "kan":
         return f"{a['fan_in']} -> {a['width']}, {a['grid']} intervals, order {a['order']}"
     if op in ("sandwich", "lipschitz"):
@@ -661,6 +683,8 @@ def _init_node(key, a, dtype):
         return p
     if op == "scalar":
         return {"a": jnp.full((1,), a["value"], dtype)}
+    if op == "bias":
+        return {"b": jnp.zeros((a["width"],), dtype)}
     if op in ("sandwich", "lipschitz"):
         fi, fo = a["fan_in"], a["width"]
         W = math.sqrt(2.0 / (fi + 2 * fo)) * jax.random.normal(key, (fi + fo, fo), dtype)
@@ -777,6 +801,11 @@ def _apply_node(op, a, p, args):
     if op == "kan":       # Liu et al. 2024: y_j = Σ_i w_ij silu(x_i) + Σ_i spline_ij(x_i)
         B = bspline_basis(args[0], a["grid"], a["order"])
         return jax.nn.silu(args[0]) @ p["W"] + jnp.einsum("...ik,iko->...o", B, p["C"])
+    if op == "group_sum":    # (..., n·k) -> (..., n): sum each run of k consecutive columns
+        h = args[0]
+        return h.reshape(h.shape[:-1] + (a["groups"], -1)).sum(-1)
+    if op == "bias":
+        return args[0] + p["b"]
     if op == "concat":
         return jnp.concatenate(args, axis=-1)
     if op == "slice":

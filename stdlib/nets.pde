@@ -106,3 +106,13 @@ architecture kan(width = 16, depth = 2, grid = 5, order = 3):
   repeat depth:
     h = kan_layer(h, width, grid = grid, order = order)
   return kan_layer(h, outputs, grid = grid, order = order)
+
+# DeepONet: the first `branch` inputs feed a branch net, the rest a trunk net; each
+# output is the dot product of `basis` branch and trunk features plus a bias (Lu, Jin,
+# Pang, Zhang & Karniadakis 2021, "Learning nonlinear operators via DeepONet"). Here the
+# branch sees inputs of the model, such as a parameter declared as a coordinate.
+architecture deeponet(width = 64, depth = 3, basis = 32, branch = 1, activation = tanh):
+  b, y = split(inputs, branch, width_of(inputs) - branch)
+  b = mlp(b, width = width, depth = depth, activation = activation, outputs = basis * outputs)
+  y = activation(mlp(y, width = width, depth = depth, activation = activation, outputs = basis * outputs))
+  return bias(group_sum(b * y, outputs))

@@ -167,6 +167,16 @@ def ref_kan(P, x, depth, grid, order):
     return h
 
 
+def ref_deeponet(P, x, depth, basis, n_out, branch=1):
+    def net(first, h):
+        for i in range(depth):
+            h = jnp.tanh(dense(P[f"dense_{first + i}"], h))
+        return dense(P[f"dense_{first + depth}"], h)
+    b = net(0, x[:, :branch])
+    t = jnp.tanh(net(depth + 1, x[:, branch:]))
+    return (b * t).reshape(x.shape[0], n_out, basis).sum(-1) + P["bias_0"]["b"]
+
+
 def dense_count(*sizes):
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
@@ -192,6 +202,8 @@ CASES = {   # model line, inputs, outputs, reference(P, x), parameter count of t
                  (10 * 8 + 1 + 8 + 8) + 2 * (16 * 8 + 1 + 8 + 8) + (9 * 1 + 1 + 1)),
     "kan": ("kan(width = 5, depth = 1, grid = 4, order = 3)", 2, 1, lambda P, x: ref_kan(P, x, 1, 4, 3),
             (2 * 5 + 2 * 7 * 5) + (5 * 1 + 5 * 7 * 1)),
+    "deeponet": ("deeponet(width = 8, depth = 2, basis = 4, branch = 1)", 3, 2,
+                 lambda P, x: ref_deeponet(P, x, 2, 4, 2), dense_count(1, 8, 8, 8) + dense_count(2, 8, 8, 8) + 2),
     "monotone_mlp": ("monotone_mlp(width = 9, depth = 2, monotone = (1, 0))", 2, 1,
                      lambda P, x: ref_monotone(P, x, 2, (1, 0)), dense_count(2, 9, 9, 1)),
 }
