@@ -293,10 +293,10 @@ def test_sandwich_is_gamma_lipschitz():
 
     x = jax.random.uniform(jax.random.PRNGKey(2), (10_000, 2), minval=-3, maxval=3)
     g0 = jax.jit(gnorm)(x)
-    # adversarial refinement: gradient ascent on ‖∇f‖ from the 500 steepest points
-    x = x[jnp.argsort(-g0)[:500]]
+    # adversarial refinement: gradient ascent on ‖∇f‖ from the 256 steepest points
+    x = x[jnp.argsort(-g0)[:256]]
     ascend = jax.jit(lambda x: x + 0.05 * jax.grad(lambda x: jnp.sum(gnorm(x)))(x))
-    for _ in range(30):
+    for _ in range(20):
         x = ascend(x)
     worst = max(float(g0.max()), float(jax.jit(gnorm)(x).max()))
     assert worst <= gamma * (1 + 1e-5)
