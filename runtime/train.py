@@ -69,14 +69,28 @@ def _schedule(stage):
     return sched
 
 
-def _optimizer(stage):
+def _decay_mask(lowered):
+    """False for the fixed random arrays (Fourier, Gaussian features): weight decay
+    must not shrink what is never trained."""
+    from pdeforge.compiler.network import fixed_shapes
+    fixed = {(m, n, k) for m, g in lowered.graphs.items() for n, a in g.nodes(data=True) for k in fixed_shapes(a)}
+
+    def mask(params):
+        return {"nets": {m: {n: {k: (m, n, k) not in fixed for k in leaves} for n, leaves in layers.items()}
+                         for m, layers in params["nets"].items()},
+                **{k: jax.tree_util.tree_map(lambda _: True, v) for k, v in params.items() if k != "nets"}}
+    return mask
+
+
+def _optimizer(stage, mask=None):
     name = stage["optimizer"]
     if name in ("adam", "adamw", "sgd"):
         lr = _schedule(stage)
         if name == "adam":
             opt = optax.adam(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999))
         elif name == "adamw":
-            opt = optax.adamw(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999), weight_decay=stage.get("weight_decay", 1e-4))
+            opt = optax.adamw(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999),
+                              weight_decay=stage.get("weight_decay", 1e-4), mask=mask)
         else:
             opt = optax.sgd(lr, momentum=stage.get("momentum"))
         if stage.get("clip"):
@@ -262,7 +276,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         name = stage["optimizer"]
         if stage["steps"] == 0 or si < start_stage:
             continue
-        opt = _optimizer(stage)
+        opt = _optimizer(stage, _decay_mask(lowered))
         state = opt.init(params)
         remaining = stage["steps"]
         if ck is not None and si == start_stage:

@@ -144,3 +144,19 @@ def test_too_many_points_is_refused_before_allocation(monkeypatch):
     with pytest.raises(pdeforge.PdeError) as e:
         train(p, progress="quiet")
     assert "E503" in e.value.codes
+
+
+def test_adamw_leaves_fixed_fourier_features_alone():
+    src = HEAT.replace("mlp(width = 12, depth = 2)", "fourier_mlp(width = 12, depth = 2, features = 8, sigma = 2)")
+    src = src.replace("adam(lr = 3e-3) for 120 steps", "adamw(lr = 3e-3, weight_decay = 0.1) for 40 steps")
+    p = pdeforge.loads(src)
+    p0 = p.init(jax.random.split(jax.random.PRNGKey(0))[0])      # the initial parameters train() draws
+    r = train(p, progress="quiet")
+    before = {k: v for k, v in __import__("pdeforge.runtime.io", fromlist=["flatten"]).flatten(p0).items()}
+    after = __import__("pdeforge.runtime.io", fromlist=["flatten"]).flatten(r.params)
+    fixed = [k for k in before if k.endswith("/B")]
+    assert fixed
+    for k in fixed:
+        np.testing.assert_array_equal(before[k], after[k])
+    moved = [k for k in before if k.endswith("/W") and not np.array_equal(before[k], after[k])]
+    assert moved
