@@ -9,10 +9,10 @@ condition wall: u = sin(pi * x1 / 2) + sin(pi * x2 / 2) + sin(pi * x3 / 2) + sin
 
 exact u = sin(pi * x1 / 2) + sin(pi * x2 / 2) + sin(pi * x3 / 2) + sin(pi * x4 / 2) + sin(pi * x5 / 2)
 
-model u = mlp(width = 64, depth = 3)
+model u = mlp(width = 32, depth = 3)
 
 train:
-  points interior = 4000, boundary = 2000
-  adam(lr = 1e-3, schedule = cosine) for 4000 steps
-  lbfgs for 3000 steps
+  points interior = 2000, boundary = 1000
+  adam(lr = 1e-3, schedule = cosine) for 2000 steps
+  lbfgs for 1500 steps
   precision = float64

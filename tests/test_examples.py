@@ -15,9 +15,12 @@ TARGETS = {
     "poisson1d": 1e-4,
     "heat1d": 1e-3,
     "poisson2d": 1e-3,
-    "wave1d": 5e-2,
     "burgers": 5e-2,
 }
+# too long for the normal suite on 2 cores: the full recipe runs with `-m long`, and the
+# normal suite checks what a shorter budget reliably reaches
+LONG = {"wave1d": 5e-2, "poisson_nd": 1e-4}
+SHORT = {"wave1d": ("2000", 0.6)}
 
 
 def _run(tmp_path, name, *extra):
@@ -27,7 +30,7 @@ def _run(tmp_path, name, *extra):
     return json.loads((out / "metrics.json").read_text()), out
 
 
-@pytest.mark.parametrize("name", sorted(TARGETS))
+@pytest.mark.parametrize("name", sorted(TARGETS) + ["wave1d"])
 def test_fast(tmp_path, name):
     m, out = _run(tmp_path, name, "--steps", "150")
     hist = m["history"]
@@ -47,3 +50,22 @@ def test_accuracy(tmp_path, name):
     err = m["final"]["relative_l2"]["u"]
     print(f"{name}: relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
     assert err <= TARGETS[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SHORT))
+def test_accuracy_short_budget(tmp_path, name):
+    steps, target = SHORT[name]
+    m, _ = _run(tmp_path, name, "--steps", steps)
+    err = m["final"]["relative_l2"]["u"]
+    print(f"{name} ({steps} steps): relative L2 {err:.3e}")
+    assert err <= target
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("name", sorted(LONG))
+def test_accuracy_full(tmp_path, name):
+    m, _ = _run(tmp_path, name)
+    err = m["final"]["relative_l2"]["u"]
+    print(f"{name}: relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
+    assert err <= LONG[name]

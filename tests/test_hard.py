@@ -383,7 +383,7 @@ def test_soft_constraint_is_a_loss_term():
 
 
 def test_examples_compile():
-    for name in ("wave1d_hard", "burgers_hard", "allen_cahn", "species", "kovasznay"):
+    for name in ("wave1d", "burgers_hard", "allen_cahn", "species", "kovasznay"):
         pb = pdeforge.load(EX / f"{name}.pde")
         assert pb.ir.hard
 
@@ -428,7 +428,7 @@ def test_species_hard_never_leaves_the_simplex(tmp_path):
 
 @pytest.mark.long
 def test_wave1d_hard_accuracy(tmp_path):
-    m, _ = _run_example(tmp_path, EX / "wave1d_hard.pde")
+    m, _ = _run_example(tmp_path, EX / "wave1d.pde")
     err = m["final"]["relative_l2"]["u"]
     print(f"wave1d_hard: relative L2 {err:.3e}")
     assert err <= 1e-2
