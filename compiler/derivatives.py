@@ -211,11 +211,12 @@ def _bell_terms(n):
     return out
 
 
-def _elementwise_derivs(prim, args, idx, params, v, K):
-    """f^(1..K) at v of the elementwise map x ↦ prim(args with x at idx)."""
+def _elementwise_derivs(prim, args, idx, params, v, K, out=None):
+    """f^(1..K) at v of the elementwise map x ↦ prim(args with x at idx); `out` = f(v),
+    reused so that the primal and its derivatives share one tanh/exp (also backwards)."""
     name = prim.name
     if name == "tanh":
-        t = jnp.tanh(v)
+        t = out if out is not None else jnp.tanh(v)
         s = 1 - t * t
         ds = [s]
         if K >= 2:
@@ -233,7 +234,7 @@ def _elementwise_derivs(prim, args, idx, params, v, K):
         cyc = [c, -s, -c, s] if name == "sin" else [-s, -c, s, c]
         return [cyc[k % 4] for k in range(K)]
     if name == "exp":
-        e = jnp.exp(v)
+        e = out if out is not None else jnp.exp(v)
         return [e] * K
 
     def g(x):
@@ -256,7 +257,7 @@ def _unary(prim, args, idx, params, t: _T, v_out):
     K = max([len(c) for c in t.tow] + [2 if t.lap else 0] + [0])
     if K == 0:
         return _T(v_out, [], [])
-    d = _elementwise_derivs(prim, args, idx, params, t.v, K)
+    d = _elementwise_derivs(prim, args, idx, params, t.v, K, v_out)
     tow = []
     for cs in t.tow:
         out = []
