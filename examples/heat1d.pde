@@ -13,7 +13,7 @@ condition init: u = sin(pi * x) on t = 0
 
 exact u = exp(-k * pi^2 * t) * sin(pi * x)
 
-model u = mlp(width = 32, depth = 3)
+model u = mlp(width = 32, depth = 4)
 
 train:
   points interior = 1000, boundary = 200, initial = 200

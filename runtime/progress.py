@@ -40,11 +40,15 @@ class Progress:
         else:
             print(line, file=self.stream, flush=True)
 
-    def message(self, text: str):
-        if self.mode == "quiet":
+    def message(self, text: str, always: bool = False):
+        """`always`: errors are shown even in quiet mode."""
+        if self.mode == "quiet" and not always:
             return
         if self.mode == "json":
             print(json.dumps({"message": text}), file=self.stream, flush=True)
+            return
+        if self.mode == "quiet":
+            print(text, file=self.stream, flush=True)
             return
         self.close()
         print(text, file=self.stream, flush=True)

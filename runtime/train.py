@@ -299,7 +299,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     prog.message(error("E501", f"the loss became non-finite at step {done + 1} of stage `{name}`"
                                        + (f" (term `{culprit[0]}`)" if culprit else ""),
                                        hint="lower the learning rate, train in float64 (`precision = float64`), "
-                                            "or make conditions `hard`; the parameters from the last good step are kept").render())
+                                            "or make conditions `hard`; the parameters from the last good step are kept",
+                                       file=problem.file).render(), always=True)
                     res.stopped = "nan"
                     break
                 log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
