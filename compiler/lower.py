@@ -32,6 +32,14 @@ def to_jax(expr, env: dict):
             v = env[e]
         elif e.is_Number or e.is_NumberSymbol:
             v = float(e)
+        elif e.is_Add and len(e.args) > 8:
+            # a long sum as one dot: a chain of adds (or a reduce) is fused, whole, into every
+            # consumer loop by XLA — e.g. Σ sin(π x_i / 2) over d = 100 recomputed per
+            # element of the backward pass's (N, d, width) Jacobian tensors
+            vals = [ev(a) for a in e.args]
+            shape = jnp.broadcast_shapes(*[jnp.shape(x) for x in vals])
+            stacked = jnp.stack([jnp.broadcast_to(jnp.asarray(x), shape) for x in vals], axis=-1)
+            v = stacked @ jnp.ones((len(vals),), stacked.dtype)     # a dot is never fused into its consumers
         elif e.is_Add:
             v = ev(e.args[0])
             for a in e.args[1:]:
