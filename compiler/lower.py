@@ -32,7 +32,7 @@ def to_jax(expr, env: dict):
             v = env[e]
         elif e.is_Number or e.is_NumberSymbol:
             v = float(e)
-        elif e.is_Add and len(e.args) > 8:
+        elif e.is_Add and len(e.args) > 3:
             # a long sum as one dot: a chain of adds (or a reduce) is fused, whole, into every
             # consumer loop by XLA — e.g. Σ sin(π x_i / 2) over d = 100 recomputed per
             # element of the backward pass's (N, d, width) Jacobian tensors
