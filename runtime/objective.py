@@ -86,9 +86,9 @@ class Objective:
         return jnp.stack(out)
 
 
-def point_scores(lowered, params, X):
+def point_scores(lowered, params, X, key=None):
     """|residual|² summed over the equations at interior points X (for R3/RAR)."""
-    res = lowered.residuals(params, {"interior": X})
+    res = lowered.residuals(params, {"interior": X, **({"key": key} if key is not None else {})})
     eq = [t.name for t in lowered.ir.terms if t.kind == "equation"]
     return sum(res[n] ** 2 for n in eq)
 

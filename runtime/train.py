@@ -109,19 +109,24 @@ def _chunk_fn(obj: Objective, opt, lbfgs):
     line search needs one fixed objective). Stops at a non-finite loss, keeping the
     parameters from before that step."""
     K = obj.balance_every
+    stochastic = any(plan.needs_key for code in obj.lowered.regions.values() for plan in code.plans.values())
 
     @jax.jit
     def run(params, state, wstate, batch, n, start):
-        def f(p, w):
-            return obj.total(p, batch, w)
+        base = batch.get("key") if stochastic else None
 
-        def step(params, state, wstate):
-            if lbfgs:
+        def f(p, w, i=0):
+            # stochastic estimators (STDE) draw fresh directions each step, from the run's seed
+            b = dict(batch, key=jax.random.fold_in(base, start + i)) if stochastic else batch
+            return obj.total(p, b, w)
+
+        def step(params, state, wstate, i):
+            if lbfgs:       # one fixed objective for the line search: directions frozen per chunk
                 g = lambda p: f(p, wstate)
                 value, grad = optax.value_and_grad_from_state(g)(params, state=state)
                 updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=g)
             else:
-                value, grad = jax.value_and_grad(f)(params, wstate)
+                value, grad = jax.value_and_grad(f)(params, wstate, i)
                 updates, state = opt.update(grad, state, params)
             return optax.apply_updates(params, updates), state, value
 
@@ -132,7 +137,7 @@ def _chunk_fn(obj: Objective, opt, lbfgs):
             params, state, wstate, i, _, _ = c
             if obj.balance != "none" and not lbfgs:
                 wstate = lax.cond((start + i) % K == 0, lambda: obj.update(params, batch, wstate), lambda: wstate)
-            p2, s2, value = step(params, state, wstate)
+            p2, s2, value = step(params, state, wstate, i)
             ok = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
             params, state = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), (p2, s2), (params, state))
             return params, state, wstate, i + jnp.where(ok, 1, 0), value, ok
@@ -174,17 +179,19 @@ class _Sampler:
 
     def fresh(self, round_):
         b = sample_regions(self.problem.lowered, self.counts, self.method, self.seed * 7919 + 104729 * round_, self.np_dtype)
-        return {k: jnp.asarray(v) for k, v in b.items()}
+        out = {k: jnp.asarray(v) for k, v in b.items()}
+        out["key"] = jax.random.fold_in(jax.random.PRNGKey(self.seed), 7)
+        return out
 
     def refresh(self, params, batch, round_):
         new = self.fresh(round_)
         low = self.problem.lowered
         if self.adaptive == "r3" and "interior" in batch:
-            sc = point_scores(low, params, batch["interior"])
+            sc = point_scores(low, params, batch["interior"], batch.get("key"))
             new["interior"] = jnp.asarray(r3_resample(sc, batch["interior"], new["interior"]))
         elif self.adaptive == "rar" and "interior" in batch:
             pool = new["interior"]
-            sc = point_scores(low, params, pool)
+            sc = point_scores(low, params, pool, batch.get("key"))
             m = max(1, int(self.fraction * self.counts.get("interior", pool.shape[0])))
             new = dict(batch)
             new["interior"] = jnp.asarray(rar_add(sc, pool, batch["interior"], m))
@@ -213,6 +220,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     if params is None:
         params = jax.jit(problem.init)(k_init)
     batch = sampler.initial(int(jax.random.randint(k_pts, (), 0, 2**31 - 1)))
+    k_est = jax.random.fold_in(key, 7)          # stochastic estimators' stream, from the one seed
+    batch["key"] = k_est
     wstate = obj.init_state()
     ck = None
     if resume is not None:
