@@ -488,7 +488,13 @@ class _Checker:
             for it in b.items:
                 if isinstance(it, A.Weights):
                     labels = self._term_labels()
+                    hard = {st.label for st in self.p.of(A.Equation) + self.p.of(A.Condition) + self.p.of(A.Constraint)
+                            if st.label and getattr(st, "hard", None) is not None}
                     for k in it.values:
+                        if k.name in hard:
+                            d.error("E145", f"`{k.name}` is `hard`: it holds exactly and is no loss term, so it takes no weight", k.span,
+                                    hint=f"remove `{k.name} = …` from `weights`, or drop `hard` to train it as a weighted term")
+                            continue
                         if k.name not in labels:
                             d.error("E144", f"no equation or condition is labelled `{k.name}`", k.span,
                                     hint=did_you_mean(k.name, labels) or f"labels: {', '.join(sorted(labels)) or 'none (add `equation NAME: ...`)'}")
