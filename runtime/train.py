@@ -173,6 +173,8 @@ class _Sampler:
         self.method = s.get("sampler", "sobol")
         self.counts = problem.checked.train["points"]
         self.np_dtype = np.float64 if problem.float64 else np.float32
+        # stochastic estimators' (STDE) stream, from the one seed; every batch carries it
+        self.key = jax.random.fold_in(jax.random.PRNGKey(seed), 7)
 
     def initial(self, batch_seed):
         return self.problem.sample(batch_seed)
@@ -180,7 +182,7 @@ class _Sampler:
     def fresh(self, round_):
         b = sample_regions(self.problem.lowered, self.counts, self.method, self.seed * 7919 + 104729 * round_, self.np_dtype)
         out = {k: jnp.asarray(v) for k, v in b.items()}
-        out["key"] = jax.random.fold_in(jax.random.PRNGKey(self.seed), 7)
+        out["key"] = self.key
         return out
 
     def refresh(self, params, batch, round_):
@@ -220,8 +222,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     if params is None:
         params = jax.jit(problem.init)(k_init)
     batch = sampler.initial(int(jax.random.randint(k_pts, (), 0, 2**31 - 1)))
-    k_est = jax.random.fold_in(key, 7)          # stochastic estimators' stream, from the one seed
-    batch["key"] = k_est
+    batch["key"] = sampler.key
     wstate = obj.init_state()
     ck = None
     if resume is not None:
