@@ -168,11 +168,13 @@ def _read(env, x):
     return env[x]
 
 
-def _vm(f, c):
-    """Apply a linear map f (written for one array) to a stacked coefficient (M, ...)."""
+def _vm(f, c, v):
+    """Apply a linear map f (written for one array like the primal v) to a coefficient:
+    stacked (M, ...) for a group of M directions, or unstacked (shape of v) for a group
+    of one — no size-1 axis, which would make XLA copy every (N, 1, w) tensor."""
     if c is None:
         return None
-    return jax.vmap(f)(c)
+    return jax.vmap(f)(c) if jnp.ndim(c) > jnp.ndim(v) else f(c)
 
 
 def _add(a, b):
@@ -319,8 +321,8 @@ def _mul(a, b, v_out):
 
 def _linear(f, t: _T, v_out):
     """A map that is linear in the tracked value (constants already bound into f)."""
-    return _T(v_out, [[_vm(f, c) for c in cs] for cs in t.tow],
-              [(_vm(f, J), None if L is None else f(L)) for J, L in t.lap])
+    return _T(v_out, [[_vm(f, c, t.v) for c in cs] for cs in t.tow],
+              [(_vm(f, J, t.v), None if L is None else f(L)) for J, L in t.lap])
 
 
 def _eval_jaxpr(jaxpr, consts, args):
@@ -435,10 +437,13 @@ def _joint_linear(prim, params, ins, prims, tracked, data, v_out):
     a predicate, a padding value — which becomes 0 for coefficients)."""
     t0 = ins[tracked[0]]
 
-    def coef(getter, stacked):
-        cs = [getter(ins[i]) if i in tracked else None for i in range(len(ins))]
-        if all(c is None for i, c in enumerate(cs) if i in data):
+    def coef(getter):
+        cs = {i: getter(ins[i]) for i in tracked}
+        known = [(i, c) for i, c in cs.items() if c is not None]
+        if not any(i in data for i, _ in known):
             return None
+        i0, c0 = known[0]
+        stacked = jnp.ndim(c0) > jnp.ndim(prims[i0])      # (M, ...) or one direction, unstacked
 
         def f(*xs):
             a = list(prims)
@@ -449,29 +454,15 @@ def _joint_linear(prim, params, ins, prims, tracked, data, v_out):
             return prim.bind(*a, **params)
         xs = []
         for i in sorted(data):
-            c = cs[i]
+            c = cs.get(i)
             if c is None:
                 z = jnp.zeros_like(prims[i])
-                c = jnp.broadcast_to(z, (M,) + z.shape) if stacked else z
+                c = jnp.broadcast_to(z, (c0.shape[0],) + z.shape) if stacked else z
             xs.append(c)
         return jax.vmap(f)(*xs) if stacked else f(*xs)
 
-    tow = []
-    for g, cs in enumerate(t0.tow):
-        out = []
-        for n in range(len(cs)):
-            M = next(ins[i].tow[g][n].shape[0] for i in tracked if ins[i].tow[g][n] is not None) \
-                if any(ins[i].tow[g][n] is not None for i in tracked) else 0
-            out.append(coef(lambda t, g=g, n=n: t.tow[g][n], True) if M else None)
-        tow.append(out)
-    lap = []
-    for l in range(len(t0.lap)):
-        Js = [ins[i].lap[l][0] for i in tracked if ins[i].lap[l][0] is not None]
-        M = Js[0].shape[0] if Js else 0
-        J = coef(lambda t, l=l: t.lap[l][0], True) if M else None
-        M = 0
-        L = coef(lambda t, l=l: t.lap[l][1], False)
-        lap.append((J, L))
+    tow = [[coef(lambda t, g=g, n=n: t.tow[g][n]) for n in range(len(cs))] for g, cs in enumerate(t0.tow)]
+    lap = [(coef(lambda t, l=l: t.lap[l][0]), coef(lambda t, l=l: t.lap[l][1])) for l in range(len(t0.lap))]
     return _T(v_out, tow, lap)
 
 
@@ -481,14 +472,15 @@ def taylor_point(fn, x, towers, laps, rowwise=False):
     rowwise: fn also maps one point (D,) → (m,) (checked by the caller); tracing it so
     avoids a batch-of-one axis that makes XLA copy every (N, P, 1, w) tensor."""
     closed = jax.make_jaxpr(fn if rowwise else (lambda y: fn(y[None, :])[0]))(x)
-    seed = _T(x, [[d] + [None] * (K - 1) for d, K in towers], [(d, None) for d in laps])
+    # a group of one direction travels unstacked (see _vm) and is stacked again at the end
+    seed = _T(x, [[d[0] if d.shape[0] == 1 else d] + [None] * (K - 1) for d, K in towers], [(d, None) for d in laps])
     out, = _eval_jaxpr(closed.jaxpr, closed.consts, [seed])
     if not isinstance(out, _T):
         z = jnp.zeros_like(out)
         return out, [[jnp.zeros((d.shape[0],) + z.shape, z.dtype)] * K for d, K in towers], \
             [(jnp.zeros((d.shape[0],) + z.shape, z.dtype), z) for d in laps]
-    tows = [[c if c is not None else jnp.zeros((d.shape[0],) + out.v.shape, out.v.dtype) for c in cs]
-            for cs, (d, K) in zip(out.tow, towers)]
+    tows = [[jnp.zeros((d.shape[0],) + out.v.shape, out.v.dtype) if c is None else (c[None] if d.shape[0] == 1 else c)
+             for c in cs] for cs, (d, K) in zip(out.tow, towers)]
     ls = [(J if J is not None else jnp.zeros((d.shape[0],) + out.v.shape, out.v.dtype),
            L if L is not None else jnp.zeros_like(out.v)) for (J, L), d in zip(out.lap, laps)]
     return out.v, tows, ls
