@@ -169,7 +169,7 @@ class Lowered:
 
     def _coord_env(self, X):
         S = self.ir.symbols
-        env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
+        env = {S.coord[c]: X[..., i] for i, c in enumerate(self.coords)}
         env.update(self.ir.const_values)
         return env
 

@@ -50,8 +50,8 @@ class Hard:
         if not embs:
             return Z
         periodic_cols = {m.inputs.index(e.coord) for e in embs}
-        keep = [Z[:, j:j + 1] for j in range(Z.shape[1]) if j not in periodic_cols]
-        return jnp.concatenate(keep + [e.features(X) for e in embs], axis=1)
+        keep = [Z[..., j:j + 1] for j in range(Z.shape[-1]) if j not in periodic_cols]
+        return jnp.concatenate(keep + [e.features(X) for e in embs], axis=-1)
 
     def wrap(self, m, net, coord_env, to_jax):
         """F(X) = transform(X, net(X)) for model m; `coord_env(X)` gives the sympy env."""
@@ -66,10 +66,10 @@ class Hard:
             Y = net(X)
             env = coord_env(X)
             if rws:
-                cols = [Y[:, j] for j in range(Y.shape[1])]
+                cols = [Y[..., j] for j in range(Y.shape[-1])]
                 for j, rw in rws:
                     cols[j] = rw.jax(X, cols[j], env, to_jax)
-                Y = jnp.stack(cols, axis=1)
+                Y = jnp.stack(cols, axis=-1)
             for lay in lays:
                 Y = lay.jax(X, Y, env, to_jax)
             return Y

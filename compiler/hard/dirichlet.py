@@ -67,11 +67,11 @@ class Rewrite:
         for sign, ws, data in self.terms:
             v = to_jax(data, env)
             for ax, kind in ws:
-                v = v * _weight(X[:, ax.index], ax, kind)
+                v = v * _weight(X[..., ax.index], ax, kind)
             g = g + sign * v
         phi = 1.0
         for ax in self.axes:
-            phi = phi * _factor(X[:, ax.index], ax)
+            phi = phi * _factor(X[..., ax.index], ax)
         return g + phi * N
 
 

@@ -23,10 +23,10 @@ class Embedding:
     sources: list            # the condition statements it replaces
 
     def features(self, X):
-        theta = (X[:, self.index] - self.lo) * (2.0 * math.pi / (self.hi - self.lo))
+        theta = (X[..., self.index] - self.lo) * (2.0 * math.pi / (self.hi - self.lo))
         k = jnp.arange(1, self.modes + 1, dtype=X.dtype)
-        a = theta[:, None] * k[None, :]
-        return jnp.concatenate([jnp.cos(a), jnp.sin(a)], axis=1)
+        a = theta[..., None] * k
+        return jnp.concatenate([jnp.cos(a), jnp.sin(a)], axis=-1)
 
     def describe(self):
         k = "k" if self.modes > 1 else "1"

@@ -64,7 +64,7 @@ class Layer:
         return list({id(r.stmt): r.stmt for r in self.rows}.values())
 
     def jax(self, X, Y, env, to_jax):
-        cols = [Y[:, j] for j in range(Y.shape[1])]
+        cols = [Y[..., j] for j in range(Y.shape[-1])]
         if self.kind == "bounds":
             for j, (lo, hi, method) in self.bounds.items():
                 n = cols[j]
@@ -101,7 +101,7 @@ class Layer:
                 corr.append(c)
             cols = [cols[i] + sum(to_jax(self.P[i, k], env) * corr[k] for k in range(r) if self.P[i, k] != 0)
                     for i in range(n)]
-        return jnp.stack([jnp.broadcast_to(jnp.asarray(c, Y.dtype), Y.shape[:1]) for c in cols], axis=1)
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(c, Y.dtype), Y.shape[:-1]) for c in cols], axis=-1)
 
     def describe(self):
         ys = [sp.Symbol(f"N_{f}") for f in self.fields]

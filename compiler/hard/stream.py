@@ -32,14 +32,14 @@ class Stream:
         ix, iy = self.axes
 
         def F(X):
-            ex = jnp.zeros_like(X).at[:, ix].set(1.0)
-            ey = jnp.zeros_like(X).at[:, iy].set(1.0)
+            ex = jnp.zeros_like(X).at[..., ix].set(1.0)
+            ey = jnp.zeros_like(X).at[..., iy].set(1.0)
             Y, dy = jax.jvp(net, (X,), (ey,))
             _, dx = jax.jvp(net, (X,), (ex,))
-            col = {self.fields[0]: dy[:, 0], self.fields[1]: -dx[:, 0]}
+            col = {self.fields[0]: dy[..., 0], self.fields[1]: -dx[..., 0]}
             for j, f in enumerate(others, 1):
-                col[f] = Y[:, j]
-            return jnp.stack([col[f] for f in m.fields], axis=1)
+                col[f] = Y[..., j]
+            return jnp.stack([col[f] for f in m.fields], axis=-1)
         return F
 
     def describe(self, S):
