@@ -14,17 +14,18 @@ from .symbolic import Symbols, on_face
 
 @dataclass
 class Region:
-    key: str                 # "interior", "x_lo", "t_lo", "periodic_u_x"
-    kind: str                # "interior" | "face" | "periodic"
+    key: str                 # "interior", "x_lo", "t_lo", "periodic_u_x", "data_obs"
+    kind: str                # "interior" | "face" | "periodic" | "data" (fixed observation points)
     coord: str | None = None
     side: str | None = None
     value: float | None = None
+    data: str | None = None  # kind "data": the name of the observations
 
 
 @dataclass
 class Term:
     name: str                # the label, or a generated name
-    kind: str                # "equation" | "condition" | "periodic"
+    kind: str                # "equation" | "condition" | "periodic" | "constraint" | "data"
     parts: list              # [(region key, sympy residual)]; loss = mean over all points of all parts
     span: object = None
     source: object = None    # the AST statement
@@ -113,6 +114,23 @@ def build_ir(checked) -> IR:
             n = name_for(s, "constraint")
             used.add(n)
             terms.append(Term(n, "constraint", [("interior", r) for r in _soft_constraint(s, S)], s.span, s))
+    # fits to observations: the residual at the data's own points, divided by the noise level σ
+    # (a Gaussian likelihood in which the equation residuals count with σ = 1)
+    for cond, dname, noise in getattr(checked, "fits", []):
+        key = f"data_{dname}"
+        regions.setdefault(key, Region(key, "data", data=dname))
+        r = S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs)
+        if noise is not None:
+            r = r / sp.nsimplify(noise)
+        n = name_for(cond, "fit")
+        used.add(n)
+        terms.append(Term(n, "data", [(key, r)], cond.span, cond))
+    for t in terms:
+        # a denominator that folds to 0 only once constants are in (x / (z * x), z = 0)
+        if any(r.xreplace(S.const_values()).has(sp.zoo, sp.nan) for _, r in t.parts):
+            from pdeforge.dsl.diagnostics import error
+            raise error("E201", f"`{t.name}` divides by zero once its constants are substituted", t.span,
+                        hint="check the denominators and the `const` values they use")
     hard = synthesize_hard(checked, S, models)
     exact = {f: S.to_sympy(e.expr) for f, e in checked.exact.items()}
     g = _dependency_graph(checked, terms, models, S, hard)
@@ -147,11 +165,20 @@ def _dependency_graph(checked, terms, models, S, hard=None):
         g.add_node(f"model:{m.name}", kind="model", arch=m.arch)
         for f in m.fields:
             g.add_edge(f"model:{m.name}", f"field:{f}")
+    for n in S.param:
+        g.add_node(f"param:{n}", kind="param")
+    for d in getattr(checked, "data", {}):
+        g.add_node(f"data:{d}", kind="data")
+    pnames = {v: k for k, v in S.param.items()}
     for t in terms:
         g.add_node(f"term:{t.name}", kind=t.kind, regions=[k for k, _ in t.parts])
         for _, r in t.parts:
             for fn in r.atoms(sp.core.function.AppliedUndef):
                 g.add_edge(f"field:{fn.func.__name__}", f"term:{t.name}")
+            for s in r.free_symbols & set(pnames):
+                g.add_edge(f"param:{pnames[s]}", f"term:{t.name}")
+        if t.kind == "data":
+            g.add_edge(f"data:{t.parts[0][0][5:]}", f"term:{t.name}")
     if hard:
         # a hard layer sits between a model and its fields
         for f, rw in hard.rewrites.items():

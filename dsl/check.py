@@ -15,7 +15,8 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "schedule", "clip"},
               "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
               "sgd": {"lr", "momentum", "clip"},
-              "lbfgs": {"memory", "lr"}}
+              "lbfgs": {"memory", "lr"},
+              "multiadam": {"lr", "b1", "b2", "eps", "decay", "decay_every", "warmup", "schedule"}}
 SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
@@ -70,6 +71,12 @@ class Checked:
     train: dict
     orders: dict                      # field -> {coord: max derivative order}
     warnings: list = field(default_factory=list)
+    # inverse problems (compiler/params.py, runtime/observations.py)
+    params: dict = field(default_factory=dict)        # scalar `param`: name -> (lo, hi, guess)
+    param_fields: dict = field(default_factory=dict)  # `param a(x, y) [in [lo, hi]]`: name -> (lo, hi) or None
+    param_truth: dict = field(default_factory=dict)   # `exact C = 1` for a scalar param: name -> value
+    data: dict = field(default_factory=dict)          # name -> A.Data (observations)
+    fits: list = field(default_factory=list)          # [(Condition, data name, noise σ or None)]
 
     @property
     def spatial(self):
@@ -155,6 +162,7 @@ class _Checker:
         self.d = Collector()
         self.defined: dict[str, Span | None] = {}
         self.poisoned: set[str] = set()      # declared, but the declaration was wrong: no follow-on errors
+        self.params, self.param_fields, self.data, self._fit_data = {}, {}, {}, None
 
     # -- helpers
     def define(self, name, span, kind):
@@ -231,19 +239,28 @@ class _Checker:
         if not fields:
             d.error("E307", "no `field` is declared", None, hint="add a line such as `field u(x, t)`")
         self.fields, self.consts, self.cnames = fields, consts, cnames
-        # parameters (learned scalars)
-        self.params = {}
+        # parameters: learned scalars, kept in [lo, hi] by construction (compiler/params.py),
+        # and unknown coefficient fields, which are fields with a model but no equation of their own
+        self.params, self.param_fields = {}, {}
         for s in p.of(A.Param):
+            if s.args is not None:
+                self._param_field(s, ce, fields)
+                continue
             if self.define(s.name, s.name_span, "parameter"):
                 lohi = self._interval(s.bounds, ce, s.name)
                 guess = ce(s.guess, "the initial guess") if s.guess is not None else None
                 if lohi:
                     self.params[s.name] = (lohi[0], lohi[1], guess if guess is not None else 0.5 * (lohi[0] + lohi[1]))
-                    if guess is not None and not (lohi[0] <= guess <= lohi[1]):
-                        d.error("E302", f"initial guess {guess:g} lies outside [{lohi[0]:g}, {lohi[1]:g}]", s.guess.span)
-            # the grammar and the checks above are ready; the compiler does not learn coefficients yet
-            d.error("E308", "learned coefficients (`param`) are not supported yet", s.span,
-                    hint=f"use a fixed value for now: `const {s.name} = ...`")
+                    if guess is not None and not (lohi[0] < guess < lohi[1]):
+                        d.error("E302", f"initial guess {guess:g} lies {'on the edge of' if lohi[0] <= guess <= lohi[1] else 'outside'} "
+                                        f"[{lohi[0]:g}, {lohi[1]:g}]", s.guess.span,
+                                hint="the parameter is lo + (hi − lo)·sigmoid(θ): it reaches neither end, so start strictly inside")
+                else:
+                    self.poisoned.add(s.name)
+        # observations
+        self.data = {}
+        for s in p.of(A.Data):
+            self._data(s)
         # equations
         orders = {f: {} for f in fields}
         for s in p.of(A.Equation):
@@ -259,13 +276,25 @@ class _Checker:
                 labels[s.label] = s.span
         # conditions
         conditions, periodic = [], []
+        self.fits = []
         for s in p.of(A.Condition):
+            if s.data is not None:
+                self._fit(s, ce)
+                continue
             self._condition(s, ce, conditions, periodic)
         for s in p.of(A.Constraint):
             self._constraint(s)
         # exact solutions
         exact = {}
+        param_truth = {}
         for s in p.of(A.Exact):
+            if s.field in self.params:      # the true value of a learned scalar: reported against it
+                if s.field in param_truth:
+                    d.error("E102", f"`exact {s.field}` is given twice", s.span)
+                v = ce(s.expr, f"the true value of `{s.field}`")
+                if v is not None:
+                    param_truth[s.field] = v
+                continue
             if s.field not in fields:
                 d.error("E101", f"`{s.field}` is not a declared field", s.name_span, hint=did_you_mean(s.field, fields))
                 continue
@@ -289,6 +318,8 @@ class _Checker:
         train = self._train(p.of(A.Train), ce)
         checked = Checked(p, name, coords, consts, cexprs, fields, p.of(A.Equation), conditions, periodic,
                           p.of(A.Constraint), exact, p.of(A.Model), p.of(A.Reference), archs, train, orders)
+        checked.params, checked.param_fields, checked.param_truth = self.params, self.param_fields, param_truth
+        checked.data, checked.fits = self.data, self.fits
         if not checked.equations and not d.errors:
             d.error("E304", "no `equation` is given", None, hint="add a line such as `equation: -lap(u) = 1`")
         if not d.errors:
@@ -603,6 +634,15 @@ class _Checker:
                 if allowed_coords is not None and n not in allowed_coords:
                     d.error("E104", f"`{n}` is not an argument of this field", e.span)
                 return set()
+            if n in self.params and ctx == "exact":
+                d.error("E105", f"an exact solution cannot use the learned parameter `{n}`", e.span,
+                        hint=f"write its true value: `exact {n} = VALUE`")
+                return set()
+            if n in self.data:
+                d.error("E109", f"`{n}` is a set of observations, not a value", e.span,
+                        hint=f"take one of its columns, such as `{n}.{self._value_columns(n)[0] if self._value_columns(n) else 'u'}`, "
+                             f"in a condition `at {n}`")
+                return set()
             if n in self.consts or n in CONSTANTS or n in self.params or n in self.poisoned:
                 return set()
             known = list(self.fields) + self.cnames + list(self.consts) + list(self.params) + list(CONSTANTS)
@@ -611,13 +651,26 @@ class _Checker:
         if isinstance(e, A.Neg):
             return self._walk(e.operand, ctx, orders, acc, allowed_coords)
         if isinstance(e, A.BinOp):
+            if e.op == "/" and self._quiet_const(e.right) == 0.0:
+                # sympy would fold it to `zoo` and training would only show NaN
+                d.error("E201", "division by zero: the denominator is the constant 0", e.right.span)
             return self._walk(e.left, ctx, orders, acc, allowed_coords) | self._walk(e.right, ctx, orders, acc, allowed_coords)
+        if isinstance(e, A.Attr):
+            self._attr(e, ctx)
+            return set()
         if isinstance(e, (A.Tuple, A.Interval)):
             d.error("E210", "a tuple or interval cannot appear in an equation", e.span)
             return set()
         if isinstance(e, A.Call):
             return self._call(e, ctx, orders, acc, allowed_coords)
         return set()
+
+    def _quiet_const(self, e):
+        """The value of a constant sub-expression, or None (no diagnostics: the walk reports)."""
+        try:
+            return ConstEval(self.consts, Collector())._ev(e, "")
+        except Exception:       # noqa: BLE001 - not constant, or not evaluable: not our concern here
+            return None
 
     def _call(self, e, ctx, orders, acc, allowed_coords):
         d, f = self.d, e.func
@@ -733,6 +786,8 @@ class _Checker:
         d = self.d
         t = ch.time
         for fname, decl in ch.fields.items():
+            if fname in ch.param_fields:
+                continue
             o = ch.orders.get(fname, {})
             if not o and not any(fname in self._fields_in(e) for e in ch.equations):
                 d.warn("W101", f"field `{fname}` appears in no equation", decl.span)
@@ -746,6 +801,18 @@ class _Checker:
                 elif len(ics) < k:
                     d.warn("W102", f"`{fname}` is order {k} in `{t.name}` but has {len(ics)} initial condition(s)", decl.span,
                            hint=f"add one on `d({fname}, {t.name})` as well, such as `condition: d{t.name}({fname}) = 0 on {t.name} = {t.lo:g}`")
+            if t is None and o:
+                # a steady field seen only through its derivatives everywhere (pure Neumann):
+                # u + C solves it as well as u, and the loss cannot choose
+                stmts = [e for e in ch.equations if fname in self._fields_in(e)] + \
+                        [c for c, _ in ch.conditions if fname in self._fields_in(c)]
+                in_constraint = any(isinstance(x, A.Name) and x.id == fname for c in ch.constraints for r in c.relations
+                                    for p in r.parts if isinstance(p, A.Expr) for x in A.walk(p))
+                pinned = in_constraint or any(self._bare(fname, s) for s in stmts)
+                if stmts and not pinned:
+                    d.warn("W104", f"`{fname}` appears only through its derivatives, so it is determined only up to an added constant",
+                           decl.span, hint=f"fix its value somewhere, e.g. `condition: {fname} = 0 on ...`, "
+                                           f"or give the equation a term in `{fname}` itself")
             for c in ch.spatial:
                 p = o.get(c.name, 0)
                 if p == 0:
@@ -756,6 +823,109 @@ class _Checker:
                 if n < p:
                     d.warn("W103", f"`{fname}` is order {p} in `{c.name}` but has {n} boundary condition(s) on the faces of `{c.name}`",
                            decl.span, hint=f"add conditions on `{c.name} = {c.lo:g}` and `{c.name} = {c.hi:g}`, or `periodic({fname}, {c.name})`")
+
+    # -- inverse problems: parameter fields, observations, fits
+    def _param_field(self, s, ce, fields):
+        d = self.d
+        if not self.define(s.name, s.name_span, "parameter field"):
+            return
+        seen = set()
+        for a, sp in zip(s.args, s.arg_spans):
+            if a not in self.cnames and a not in self.poisoned:
+                d.error("E101", f"`{a}` is not a declared coordinate", sp, hint=did_you_mean(a, self.cnames))
+            if a in seen:
+                d.error("E102", f"`{a}` appears twice in the arguments of `{s.name}`", sp)
+            seen.add(a)
+        bounds = None
+        if s.bounds is not None:
+            bounds = self._interval(s.bounds, ce, s.name)
+        fields[s.name] = A.FieldDecl(s.span, s.name, list(s.args), list(s.arg_spans))
+        self.param_fields[s.name] = bounds
+
+    def _data(self, s):
+        d = self.d
+        if not self.define(s.name, s.name_span, "set of observations"):
+            return
+        seen = {}
+        for c in s.columns:
+            if c.name in seen:
+                d.error("E102", f"column `{c.name}` is named twice", c.span, related=[(seen[c.name], "first named here")])
+            seen[c.name] = c.span
+        if not any(c.name in self.cnames for c in s.columns) and not any(c.name in self.poisoned for c in s.columns):
+            d.error("E311", f"the observations `{s.name}` give no coordinate column", s.span,
+                    hint=f"name the columns that hold the coordinates, such as `columns ({', '.join(self.cnames)}, u)`")
+        self.data[s.name] = s
+
+    def _value_columns(self, dname):
+        return [c.name for c in self.data[dname].columns if c.name not in self.cnames] if dname in self.data else []
+
+    def _attr(self, e, ctx):
+        d = self.d
+        if e.obj not in self.data:
+            if e.obj not in self.poisoned:
+                d.error("E101", f"`{e.obj}` is not a set of observations (`data {e.obj} from ...`)", e.span,
+                        hint=did_you_mean(e.obj, self.data))
+            return
+        cols = self._value_columns(e.obj)
+        if e.attr not in cols:
+            coords = e.attr in self.cnames
+            d.error("E101", f"`{e.obj}` has no value column `{e.attr}`" + (" (it is a coordinate)" if coords else ""), e.span,
+                    hint=(f"write the coordinate `{e.attr}` itself" if coords else did_you_mean(e.attr, cols))
+                    or f"its value columns: {', '.join(cols) or 'none'}")
+            return
+        if ctx != "fit" or self._fit_data != e.obj:
+            d.error("E312", f"`{e.obj}.{e.attr}` is known only at the points of `{e.obj}`", e.span,
+                    hint=f"use it in a condition `at {e.obj}`, such as `condition: u = {e.obj}.{e.attr} at {e.obj}`")
+
+    def _fit(self, s, ce):
+        d = self.d
+        if s.data not in self.data:
+            if s.data not in self.poisoned:
+                d.error("E101", f"`{s.data}` is not a set of observations", s.data_span,
+                        hint=did_you_mean(s.data, self.data) or f'declare it: `data {s.data} from "FILE" columns (...)`')
+            return
+        if s.hard is not None:
+            d.error("E308", "a fit to observations cannot be `hard`: measured values carry noise, so they are fitted, "
+                            "not imposed", s.hard.span, hint="remove `hard`; give `noise = SIGMA` to weigh the fit")
+        self._fit_data = s.data
+        fs = set()
+        for side in (s.lhs, s.rhs):
+            fs |= self._walk(side, "fit", None, {}, None)
+        self._fit_data = None
+        noise = None
+        for k in s.options:
+            if k.name != "noise":
+                d.error("E130", f"a fit has no option `{k.name}`", k.span, hint=did_you_mean(k.name, ["noise"]) or "its option: noise")
+                continue
+            v = ce(k.value, "a noise level")
+            if v is not None and not (v > 0 and math.isfinite(v)):
+                d.error("E209", "a noise level must be a finite number > 0", k.value.span)
+            elif v is not None:
+                noise = v
+        # the fit is evaluated at the observation points: every coordinate its fields depend on must be a column
+        have = {c.name for c in self.data[s.data].columns}
+        for f in sorted(fs):
+            missing = [a for a in self.fields[f].args if a not in have]
+            if missing:
+                d.error("E311", f"`{f}` depends on `{missing[0]}`, but the observations `{s.data}` give no column for it",
+                        s.data_span, hint=f"add `{missing[0]}` to the columns of `{s.data}`")
+        self.fits.append((s, s.data, noise))
+
+    def _bare(self, fname, stmt):
+        """Whether `fname` appears in the statement outside every derivative."""
+        def walk(e):
+            if isinstance(e, A.Name):
+                return e.id == fname
+            if isinstance(e, A.Call):
+                if e.func in ("d", "lap", "grad", "div", "dn") or e.func.startswith("d") and e.func[1:] in self.cnames:
+                    return False
+                return any(walk(a) for a in e.args)
+            if isinstance(e, A.BinOp):
+                return walk(e.left) or walk(e.right)
+            if isinstance(e, A.Neg):
+                return walk(e.operand)
+            return isinstance(e, A.Expr) and any(walk(x) for x in A.walk(e) if x is not e)
+        return any(walk(e) for e in (getattr(stmt, "lhs", None), getattr(stmt, "rhs", None)) if e is not None)
 
     def _fields_in(self, stmt):
         out = set()
