@@ -46,6 +46,9 @@ class Problem:
         try:
             self.ir = build_ir(self.checked)
             self.lowered = Lowered(self.ir, self.dtype)
+            if self.checked.fits:       # observations: fixed points of their own region
+                from pdeforge.runtime.observations import load_observations
+                self.lowered.data = load_observations(self.lowered, file, allow_path)
         except PdeError as e:
             e.file, e.source = e.file or file, e.source or text
             raise
@@ -94,6 +97,9 @@ class Problem:
 
 
 def loads(text: str, file: str = "<input>", float64: bool | None = None, allow_path=()) -> Problem:
+    """Compile .pde source text. Relative paths in it (`use "net.pde"`, data files)
+    resolve against the directory of `file` when one is named, else the current
+    directory; `file` also names the source in error messages."""
     return Problem(text, file, float64, allow_path)
 
 
