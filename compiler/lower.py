@@ -13,6 +13,7 @@ from jax import lax
 
 from pdeforge.dsl.diagnostics import PdeError, error
 from . import network
+from . import params as learned
 from .derivatives import Plan, evaluate
 from .symbolic import Lap, expand_lap
 from .ir import IR
@@ -145,6 +146,11 @@ class Lowered:
             self._apply[m.name] = network.make_apply(g)
         self.field_model = {f: (m, j) for m in ir.models for j, f in enumerate(m.fields)}
         self.regions = {k: self._region_code(k) for k in ir.regions}
+        # observations (runtime/observations.py fills `data`): per data region, the value
+        # columns that follow the D coordinates in its (N, D + k) point array
+        self.data = {}
+        self.data_columns = {k: [c.name for c in chk.data[r.data].columns if c.name not in self.coords]
+                             for k, r in ir.regions.items() if r.kind == "data"}
         self.param_count = sum(network.param_count(g) for g in self.graphs.values())
 
     # ---- networks as functions of all coordinates, inputs scaled to [-1, 1]
@@ -161,11 +167,25 @@ class Lowered:
         shift = jnp.asarray(-(hi + lo) / (hi - lo), self.dtype)
         apply, p = self._apply[m.name], params["nets"][m.name]
         hard = self.hard
+        # parameter fields with bounds: lo + (hi − lo)·sigmoid(network output), by construction
+        pf = self.ir.checked.param_fields
+        bounded = [(j, *pf[f]) for j, f in enumerate(m.fields) if pf.get(f)]
 
         def F(X):
             Z = X[..., idx] * scale + shift      # `...`: also maps one point (the fused derivative pass)
-            return apply(p, hard.embed(m, X, Z) if hard else Z)
-        return hard.wrap(m, F, self._coord_env, to_jax) if hard else F
+            Y = apply(p, hard.embed(m, X, Z) if hard else Z)
+            for j, lo, hi in bounded:
+                Y = Y.at[..., j].set(learned.bounded(Y[..., j], lo, hi))
+            return Y
+        if not hard:
+            return F
+        penv = self.param_env(params)      # learned scalars inside hard boundary data
+        return hard.wrap(m, F, (lambda X: {**self._coord_env(X), **penv}) if penv else self._coord_env, to_jax)
+
+    def param_env(self, params):
+        """{Symbol: value} of the learned scalars (empty without `param`)."""
+        S = self.ir.symbols
+        return {S.param[n]: v for n, v in learned.values(params, self.ir.checked).items()}
 
     def _coord_env(self, X):
         S = self.ir.symbols
@@ -175,7 +195,8 @@ class Lowered:
 
     def init(self, key):
         keys = jax.random.split(key, len(self.ir.models))
-        return {"nets": {m.name: self._init[m.name](k) for k, m in zip(keys, self.ir.models)}}
+        return {"nets": {m.name: self._init[m.name](k) for k, m in zip(keys, self.ir.models)},
+                **learned.init(self.ir.checked, self.dtype)}
 
     # ---- per-region code: placeholders for each field derivative, CSE across terms
     def _region_code(self, key):
@@ -272,7 +293,14 @@ class Lowered:
 
     def _eval_region(self, params, X, code: _RegionCode, key=None):
         S = self.ir.symbols
-        env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
+        env = {}
+        if code.kind == "data":      # observation points carry their observed values after the coordinates
+            reg = self.ir.regions[code.key]
+            for j, c in enumerate(self.data_columns[code.key]):
+                env[S.data[(reg.data, c)]] = X[:, self.D + j]
+            X = X[:, :self.D]
+        env.update({S.coord[c]: X[:, i] for i, c in enumerate(self.coords)})
+        env.update(self.param_env(params))
         vals = self._derivs(params, X, code, key)
         if code.kind == "periodic":
             Xh = X.at[:, code.coord_index].set(self.hi[code.coord_index])

@@ -62,7 +62,12 @@ class Symbols:
         self.checked = checked
         self.coord = {c.name: sp.Symbol(c.name, real=True) for c in checked.coords}
         self.const = {n: sp.Symbol(n, real=True) for n in checked.consts}
-        self.param = {}
+        # learned scalars stay symbols through lowering; their values come from the params pytree
+        self.param = {n: sp.Symbol(n, real=True) for n in getattr(checked, "params", {})}
+        # observed values `obs.u`: one symbol per value column, bound to the data points' column
+        self.data = {(d, c.name): sp.Symbol(f"{d}.{c.name}", real=True)
+                     for d, stmt in getattr(checked, "data", {}).items() for c in stmt.columns
+                     if c.name not in self.coord}
         self.field_fn = {f: sp.Function(f) for f in checked.fields}
         self.field = {f: self.field_fn[f](*[self.coord[a] for a in decl.args]) for f, decl in checked.fields.items()}
         self.spatial = [self.coord[c.name] for c in checked.spatial]
@@ -90,6 +95,10 @@ class Symbols:
             if n == "e":
                 return sp.E
             raise error("E101", f"`{n}` is not defined", e.span)
+        if isinstance(e, A.Attr):
+            if (e.obj, e.attr) in S.data:
+                return S.data[(e.obj, e.attr)]
+            raise error("E101", f"`{e.obj}.{e.attr}` is not defined", e.span)
         if isinstance(e, A.Neg):
             return -S.to_sympy(e.operand)
         if isinstance(e, A.BinOp):

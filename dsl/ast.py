@@ -57,6 +57,13 @@ class Neg(Expr):
 
 
 @dataclass
+class Attr(Expr):
+    """`obs.u`: the column `u` of the observations `obs` (in a fit condition)."""
+    obj: str
+    attr: str
+
+
+@dataclass
 class Tuple(Expr):
     items: list
 
@@ -129,9 +136,28 @@ class Time(Stmt):
 @dataclass
 class Param(Stmt):
     name: str
-    bounds: Expr
+    bounds: Expr | None     # scalar: required; field: optional bounds on its output
     guess: Expr | None
     name_span: Span | None = None
+    args: list | None = None        # `param a(x, y)`: an unknown coefficient field of these coordinates
+    arg_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Column:
+    name: str               # our name: a coordinate, or a value column read as `DATA.name`
+    source: str             # its name in the file
+    span: Span | None = None
+
+
+@dataclass
+class Data(Stmt):
+    """`data obs from "obs.csv" columns (x, t, u = "u_noisy")`: observations."""
+    name: str
+    path: str
+    columns: list           # [Column]
+    name_span: Span | None = None
+    path_span: Span | None = None
 
 
 @dataclass
@@ -170,6 +196,9 @@ class Condition(Stmt):
     rhs: Expr | None        # None: a constraint-like call such as periodic(u, x)
     regions: list
     hard: Hard | None
+    data: str | None = None         # `... at obs`: a fit to the observations `obs`
+    data_span: Span | None = None
+    options: list = field(default_factory=list)   # [Kwarg] after `at obs`: noise = σ
 
 
 @dataclass

@@ -90,6 +90,9 @@ class _ToAst(Transformer):
     def unary(self, meta, c):      # unary plus
         return c[0]
 
+    def attr(self, meta, c):
+        return A.Attr(_merge(_tok_span(c[0]), _tok_span(c[1])), str(c[0]), str(c[1]))
+
     def tuple(self, meta, c):
         return A.Tuple(_span(meta), list(c))
 
@@ -132,6 +135,25 @@ class _ToAst(Transformer):
 
     def param(self, meta, c):
         return A.Param(_span(meta), str(c[0]), c[1], c[2], _tok_span(c[0]))
+
+    def param_field(self, meta, c):
+        return A.Param(_span(meta), str(c[0]), c[2], None, _tok_span(c[0]),
+                       [str(t) for t in c[1]], [_tok_span(t) for t in c[1]])
+
+    def column(self, meta, c):
+        src = c[1]
+        v = str(c[0]) if src is None else str(src)[1:-1] if src.type == "STRING" else str(src)
+        return A.Column(str(c[0]), v, _span(meta))
+
+    def data(self, meta, c):
+        name, path = c[0], c[1]
+        return A.Data(_span(meta), str(name), str(path)[1:-1], list(c[2:]), _tok_span(name), _tok_span(path))
+
+    def fit(self, meta, c):
+        label, lhs, rhs, dname = c[0], c[1], c[2], c[3]
+        hard = c[-1] if isinstance(c[-1], A.Hard) else None
+        return A.Condition(_span(meta), label, lhs, rhs, [], hard, str(dname), _tok_span(dname),
+                           [k for k in c[4:] if isinstance(k, A.Kwarg)])
 
     def field(self, meta, c):
         return list(c)
@@ -281,10 +303,12 @@ _FORMS = {
     "const": "`const NAME = VALUE`",
     "domain": "`domain x in [lo, hi]` or `domain (x, y) in rectangle([lo, hi], [lo, hi])`",
     "time": "`time t in [lo, hi]`",
-    "param": "`param NAME in [lo, hi] = GUESS`",
+    "param": "`param NAME in [lo, hi] = GUESS` or `param a(x, y) in [lo, hi]`",
+    "data": '`data NAME from "PATH" columns (x, t, u = "COLUMN")`',
     "field": "`field u(x, t)`, or several: `field u(x), v(x)`",
     "equation": "`equation [LABEL]: LHS = RHS`",
-    "condition": "`condition [LABEL]: LHS = RHS on x = 0, x = 1` or `condition: periodic(u, x)`",
+    "condition": "`condition [LABEL]: LHS = RHS on x = 0, x = 1`, `condition: periodic(u, x)` "
+                 "or `condition [LABEL]: u = DATA.u at DATA, noise = SIGMA`",
     "constraint": "`constraint [LABEL]: EXPR >= EXPR`",
     "exact": "`exact u = EXPR`",
     "model": "`model u = ARCHITECTURE(ARGS)` or `model (u, v) = ARCHITECTURE(ARGS)`",
@@ -296,7 +320,7 @@ _FORMS = {
     "return": "`return EXPR`",
 }
 STATEMENT_KEYWORDS = ["problem", "use", "const", "domain", "time", "param", "field", "equation", "condition",
-                      "constraint", "exact", "model", "reference", "train", "architecture"]
+                      "constraint", "exact", "model", "reference", "train", "architecture", "data"]
 
 
 def _form(source: str, line: int) -> str:

@@ -48,11 +48,29 @@ def read_arrays(p: Path, span=None) -> dict:
             if data.shape[1] != len(names):
                 raise ValueError(f"header has {len(names)} columns, rows have {data.shape[1]}")
             return {n: data[:, i] for i, n in enumerate(names)}
+        if ext in (".h5", ".hdf5"):
+            return _read_h5(p, span)
     except Exception as ex:  # any parse failure is the file's fault, not ours
         if getattr(ex, "diagnostics", None):
             raise
         raise error("E403", f"cannot read {p} as a {ext} file: {ex}", span) from None
-    raise error("E404", f"unsupported data file type `{ext}`: {p}", span, hint="use .npz, .mat or .csv")
+    raise error("E404", f"unsupported data file type `{ext}`: {p}", span, hint="use .npz, .mat, .csv or .h5")
+
+
+def _read_h5(p: Path, span):
+    """Every dataset of an HDF5 file by its path (`group/name`); h5py is optional."""
+    try:
+        import h5py
+    except ImportError:
+        raise error("E404", f"reading `.h5` files needs the h5py package, which is not installed: {p}", span,
+                    hint="`pip install h5py`, or save the arrays as .npz") from None
+    out = {}
+    with h5py.File(p, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = np.asarray(obj[()])
+        f.visititems(visit)
+    return out
 
 
 def load_reference(problem, ref, allow=()):

@@ -32,6 +32,8 @@ class Progress:
         eta = (self.total - done) / rate if rate > 0 else 0
         terms = "  ".join(f"{k} {v:.2e}" for k, v in rec["terms"].items())
         err = f"  err {rec['error']:.3e}" if rec.get("error") is not None else ""
+        if rec.get("params"):      # learned scalars of an inverse problem
+            err += "  " + " ".join(f"{k} {v:.5g}" for k, v in rec["params"].items())
         line = (f"step {done:>{len(str(self.total))}}/{self.total}  {rec['stage']:<5}  loss {rec['loss']:.3e}  "
                 f"[{terms}]{err}  {rate:,.0f} it/s  ETA {fmt_time(eta)}")
         if self.mode == "live":

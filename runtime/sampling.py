@@ -45,6 +45,8 @@ def region_counts(lowered, counts: dict) -> dict:
     for k, r in regs.items():
         if r.kind == "interior":
             out[k] = c["interior"]
+        elif r.kind == "data":       # observations: their own fixed points
+            out[k] = int(len(lowered.data.get(k, ())))
         elif r.kind == "periodic":
             out[k] = c["periodic"]
         elif r.coord in tnames:
@@ -88,6 +90,9 @@ def sample_regions(lowered, counts: dict, method: str = "sobol", seed: int = 0, 
     for j, (k, n) in enumerate(sorted(region_counts(lowered, counts).items())):
         r = lowered.ir.regions[k]
         s = seed * 1000 + j + 1
+        if r.kind == "data":         # fixed, never resampled: coordinates, then the observed values
+            batch[k] = np.asarray(lowered.data[k]).astype(dtype)
+            continue
         if r.kind == "interior":
             X = lo + (hi - lo) * unit_points(n, D, method, s)
         else:

@@ -14,8 +14,10 @@ import numpy as np
 import optax
 from jax import lax
 
+from pdeforge.compiler import params as learned
 from pdeforge.dsl.diagnostics import error
 from . import checkpoint
+from .multiadam import multiadam
 from .objective import Objective, point_scores, r3_resample, rar_add
 from .progress import Progress
 from .sampling import check_memory, sample_regions
@@ -42,6 +44,8 @@ class Result:
     wall_s: float = 0.0
     first_step_s: float = 0.0
     stopped: str | None = None
+    param_values: dict = field(default_factory=dict)    # learned scalars at the end
+    param_errors: dict = field(default_factory=dict)    # |learned − exact| where `exact k = ...` is given
 
 
 def relative_l2(pred: dict, truth: dict) -> dict:
@@ -82,8 +86,13 @@ def _decay_mask(lowered):
     return mask
 
 
-def _optimizer(stage, mask=None):
+def _optimizer(stage, mask=None, obj=None):
     name = stage["optimizer"]
+    if name == "multiadam":
+        # one moment pair per loss term; the terms' fixed weights weigh their normalised updates
+        n = len(obj.names)
+        return multiadam(_schedule(stage), n, b1=stage.get("b1", 0.99), b2=stage.get("b2", 0.99),
+                         eps=stage.get("eps", 1e-20), weights=obj.fixed / n)
     if name in ("adam", "adamw", "sgd"):
         lr = _schedule(stage)
         if name == "adam":
@@ -102,7 +111,7 @@ def _optimizer(stage, mask=None):
     raise error("E141", f"unknown optimiser `{name}`")
 
 
-def _chunk_fn(obj: Objective, opt, lbfgs):
+def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False):
     """One dispatch: up to `n` optimiser steps in a jitted while-loop (n is dynamic, so
     one compilation serves every chunk of a stage). Balancing weights are refreshed
     every `balance_every` global steps inside the loop (frozen under L-BFGS, whose
@@ -125,6 +134,12 @@ def _chunk_fn(obj: Objective, opt, lbfgs):
                 g = lambda p: f(p, wstate)
                 value, grad = optax.value_and_grad_from_state(g)(params, state=state)
                 updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=g)
+            elif per_term:  # MultiAdam: reverse mode over params, one cotangent per term
+                b = dict(batch, key=jax.random.fold_in(base, start + i)) if stochastic else batch
+                L, vjp = jax.vjp(lambda p: obj.terms(p, b)[0], params)
+                grads, = jax.vmap(vjp)(jnp.eye(L.shape[0], dtype=L.dtype))
+                value = jnp.sum(obj.fixed * wstate["lam"] * L)
+                updates, state = opt.update(grads, state, params)
             else:
                 value, grad = jax.value_and_grad(f)(params, wstate, i)
                 updates, state = opt.update(grad, state, params)
@@ -270,6 +285,11 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         rec = {"step": done, "stage": stage_name, "loss": float(value),
                "terms": {k: float(v) for k, v in terms.items()}, "error": err, "errors": errs,
                "time_s": round(time.perf_counter() - t0, 3), "steps_per_s": rate}
+        pv = learned.report(p, problem.checked)
+        if pv["values"]:
+            rec["params"] = pv["values"]
+            if pv["errors"]:
+                rec["param_errors"] = pv["errors"]
         if obj.balance != "none":
             rec["weights"] = {k: float(v) for k, v in zip(obj.names, np.asarray(wstate["lam"]))}
         if causal is not None:
@@ -286,13 +306,13 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         name = stage["optimizer"]
         if stage["steps"] == 0 or si < start_stage:
             continue
-        opt = _optimizer(stage, _decay_mask(lowered))
+        opt = _optimizer(stage, _decay_mask(lowered), obj)
         state = opt.init(params)
         remaining = stage["steps"]
         if ck is not None and si == start_stage:
             state = checkpoint.restore_opt_state(state, ck["opt_leaves"])
             remaining -= start_in_stage
-        run = _chunk_fn(obj, opt, name == "lbfgs")
+        run = _chunk_fn(obj, opt, name == "lbfgs", per_term=name == "multiadam")
         while remaining > 0:
             n = min(log_every, remaining)
             tc = time.perf_counter()
@@ -337,4 +357,6 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     res.final_loss = float(value)
     res.final_terms = {k: float(v) for k, v in terms.items()}
     res.errors = evaluate(params)[1]
+    pv = learned.report(params, problem.checked)
+    res.param_values, res.param_errors = pv["values"], pv["errors"]
     return res
