@@ -9,17 +9,18 @@ import sympy as sp
 
 from pdeforge.dsl import ast as A
 from .hard import synthesize as synthesize_hard
-from .symbolic import Symbols, on_face
+from .symbolic import Symbols, on_face, on_piece
 
 
 @dataclass
 class Region:
     key: str                 # "interior", "x_lo", "t_lo", "periodic_u_x", "data_obs"
-    kind: str                # "interior" | "face" | "periodic" | "data" (fixed observation points)
+    kind: str                # "interior" | "face" | "periodic" | "data" (fixed observation points) | "piece" (shaped boundary)
     coord: str | None = None
     side: str | None = None
     value: float | None = None
     data: str | None = None  # kind "data": the name of the observations
+    piece: tuple | None = None  # kind "piece": a shaped boundary's selection (dsl.check.Piece.sel)
 
 
 @dataclass
@@ -83,9 +84,13 @@ def build_ir(checked) -> IR:
         r = S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs)
         parts = []
         for f in faces:
+            if f.coord is None:      # a piece of a shaped boundary: dn(u) = n · ∇u with the points' own normals
+                regions.setdefault(f.key, Region(f.key, "piece", piece=f.sel))
+                parts.append((f.key, on_piece(r, S)))
+                continue
             regions.setdefault(f.key, Region(f.key, "face", f.coord, f.side, f.value))
             parts.append((f.key, on_face(r, S.coord[f.coord], f.side)))
-        n = name_for(cond, "initial" if faces and all(checked.coord(f.coord).is_time for f in faces) else "condition")
+        n = name_for(cond, "initial" if faces and all(f.coord and checked.coord(f.coord).is_time for f in faces) else "condition")
         used.add(n)
         terms.append(Term(n, "condition", parts, cond.span, cond))
     periodic = []

@@ -15,7 +15,7 @@ from pdeforge.dsl.diagnostics import PdeError, error
 from . import network
 from . import params as learned
 from .derivatives import Plan, evaluate
-from .symbolic import Lap, expand_lap
+from .symbolic import Lap, expand_lap, normal_symbols
 from .ir import IR
 
 _FUNCS = {sp.sin: jnp.sin, sp.cos: jnp.cos, sp.tan: jnp.tan, sp.exp: jnp.exp, sp.log: jnp.log,
@@ -298,6 +298,10 @@ class Lowered:
             reg = self.ir.regions[code.key]
             for j, c in enumerate(self.data_columns[code.key]):
                 env[S.data[(reg.data, c)]] = X[:, self.D + j]
+            X = X[:, :self.D]
+        elif code.kind == "piece":   # shaped boundary points carry their outward unit normals after the coordinates
+            for j, n in enumerate(normal_symbols(S)):
+                env[n] = X[:, self.D + j]
             X = X[:, :self.D]
         env.update({S.coord[c]: X[:, i] for i, c in enumerate(self.coords)})
         env.update(self.param_env(params))

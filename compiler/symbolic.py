@@ -162,3 +162,14 @@ def on_face(expr, coord_sym, side):
     """Resolve dn(·) on a face: the outward normal of `coord = lo` is −e_coord, of `coord = hi` is +e_coord."""
     sign = -1 if side == "lo" else 1
     return expr.replace(Dn, lambda a: sign * sp.diff(a, coord_sym))
+
+
+def normal_symbols(S):
+    """n_x, n_y, …: the outward unit normal's components at a boundary point of a shaped domain."""
+    return [sp.Symbol(f"_n_{c.name}", real=True) for c in S.checked.spatial]
+
+
+def on_piece(expr, S):
+    """Resolve dn(·) on a shaped boundary: Σ n_i ∂/∂x_i, the normals coming with the points."""
+    ns = normal_symbols(S)
+    return expr.replace(Dn, lambda a: sp.Add(*[n * sp.diff(a, x) for n, x in zip(ns, S.spatial)]))

@@ -46,7 +46,7 @@ class Call(Expr):
 
 @dataclass
 class BinOp(Expr):
-    op: str               # + - * / ^
+    op: str               # + - * / ^, and & (shapes only)
     left: Expr
     right: Expr
 
@@ -124,6 +124,14 @@ class Domain(Stmt):
     names: list
     shape: Expr             # Interval, or a shape call such as rectangle(...)
     name_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Shape(Stmt):
+    """`shape NAME = SHAPE`: a named piece of the geometry, for `domain ... in` and `on NAME`."""
+    name: str
+    shape: Expr
+    name_span: Span | None = None
 
 
 @dataclass

@@ -52,6 +52,16 @@ class Face:
 
 
 @dataclass
+class Piece:
+    """A part of a shaped domain's boundary (compiler/geometry.py): `boundary`, `on NAME`
+    for a named shape, or a straight piece `x = v`; its points carry outward normals."""
+    key: str
+    sel: tuple         # ("boundary",) | ("named", NAME) | ("face", coordinate index, value)
+    coord = None       # not a box face
+    side = None
+
+
+@dataclass
 class Checked:
     """A program whose names all resolve and whose statements are consistent."""
     program: A.Program
@@ -77,6 +87,7 @@ class Checked:
     param_truth: dict = field(default_factory=dict)   # `exact C = 1` for a scalar param: name -> value
     data: dict = field(default_factory=dict)          # name -> A.Data (observations)
     fits: list = field(default_factory=list)          # [(Condition, data name, noise σ or None)]
+    geometry: object = None                           # compiler.geometry.Geometry of a shaped domain
 
     @property
     def spatial(self):
@@ -139,6 +150,9 @@ class ConstEval:
             if e.op == "-": return a - b
             if e.op == "*": return a * b
             if e.op == "/": return a / b
+            if e.op == "&":
+                self.diag.error("E202", f"expected {what}, not a shape intersection", e.span)
+                raise _NotConst
             return a ** b
         if isinstance(e, A.Call) and e.func in MATH_FUNCS and len(e.args) == 1 and not e.kwargs:
             return float(MATH_FUNCS[e.func](self._ev(e.args[0], what)))
@@ -163,6 +177,7 @@ class _Checker:
         self.defined: dict[str, Span | None] = {}
         self.poisoned: set[str] = set()      # declared, but the declaration was wrong: no follow-on errors
         self.params, self.param_fields, self.data, self._fit_data = {}, {}, {}, None
+        self.geometry = None                 # set by a shaped `domain` (compiler/geometry.py)
 
     # -- helpers
     def define(self, name, span, kind):
@@ -320,6 +335,7 @@ class _Checker:
                           p.of(A.Constraint), exact, p.of(A.Model), p.of(A.Reference), archs, train, orders)
         checked.params, checked.param_fields, checked.param_truth = self.params, self.param_fields, param_truth
         checked.data, checked.fits = self.data, self.fits
+        checked.geometry = self.geometry
         if not checked.equations and not d.errors:
             d.error("E304", "no `equation` is given", None, hint="add a line such as `equation: -lap(u) = 1`")
         if not d.errors:
@@ -364,9 +380,34 @@ class _Checker:
                 if self.define(n, sp, "coordinate") and lohi:
                     coords.append(Coord(n, *lohi, False, sp))
             return
-        fname = shape.func if isinstance(shape, A.Call) else None
-        self.d.error("E206", f"unsupported domain shape{' `' + fname + '`' if fname else ''}", shape.span,
-                     hint="use an interval `[lo, hi]`, `rectangle([..], [..])` or `box([..], [..], [..])`")
+        self._geometry_domain(s, ce, coords)
+
+    def _geometry_domain(self, s, ce, coords):
+        """Any other shape: constructive geometry (compiler/geometry.py); the coordinates'
+        ranges are its bounding box, and `shape NAME = ...` lines name its pieces."""
+        from pdeforge.compiler import geometry as G    # numpy only: the shape algebra
+        d, env, named = self.d, {}, {}
+        try:
+            for st in self.p.of(A.Shape):
+                if self.define(st.name, st.name_span, "shape"):
+                    env[st.name] = G.Builder(ce, env, len(s.names)).build(st.shape)
+                    named[st.name] = env[st.name]
+            shp = G.Builder(ce, env, len(s.names)).build(s.shape)
+            if shp.dim != len(s.names):
+                d.error("E344", f"a {shp.dim}-D shape for {len(s.names)} coordinate{'s' if len(s.names) > 1 else ''}", s.shape.span,
+                        hint="a disk, ellipse, polygon or rectangle takes (x, y); a ball or box (x, y, z)")
+                return
+            G.validate(shp, s.shape.span)
+        except G._Reported:
+            return
+        except PdeError as e:
+            for dg in e.diagnostics:
+                d.error(dg.code, dg.message, dg.span or s.shape.span, dg.hint)
+            return
+        self.geometry = G.Geometry(shp, s.names, named)
+        for i, (n, sp) in enumerate(zip(s.names, s.name_spans)):
+            if self.define(n, sp, "coordinate"):
+                coords.append(Coord(n, float(self.geometry.lo[i]), float(self.geometry.hi[i]), False, sp))
 
     def _condition(self, s, ce, conditions, periodic):
         d = self.d
@@ -450,6 +491,9 @@ class _Checker:
 
     def _region(self, r, ce):
         d = self.d
+        geo = self.geometry
+        if geo is not None and (r.coord is None or r.coord in geo.coords):
+            return self._piece(r, ce, geo)
         if r.coord is None:
             if r.name == "boundary":
                 return [f for c in self.coords if not c.is_time for f in (Face(c.name, "lo", c.lo), Face(c.name, "hi", c.hi))]
@@ -470,6 +514,31 @@ class _Checker:
         d.error("E306", f"`{r.coord} = {v:g}` is not a boundary of the domain", r.span,
                 hint=f"`{r.coord}` ranges over [{c.lo:g}, {c.hi:g}]; its faces are `{r.coord} = {c.lo:g}` and `{r.coord} = {c.hi:g}`")
         return []
+
+    def _piece(self, r, ce, geo):
+        """A boundary region of a shaped domain, selected by a predicate on its points."""
+        d = self.d
+        if r.coord is None:
+            if r.name == "boundary":
+                return [Piece("boundary", ("boundary",))]
+            if r.name not in geo.named:
+                d.error("E101", f"unknown region `{r.name}`", r.span,
+                        hint=did_you_mean(r.name, list(geo.named) + ["boundary"]) or "name a shape with `shape NAME = ...`, or write `boundary`")
+                return []
+            p = Piece(f"on_{r.name}", ("named", r.name))
+            what = f"`on {r.name}`"
+        else:
+            v = ce(r.value, "a face position")
+            if v is None:
+                return []
+            i = geo.coords.index(r.coord)
+            p = Piece(f"on_{r.coord}_{v:g}".replace("-", "m").replace(".", "p").replace("+", ""), ("face", i, v))
+            what = f"`{r.coord} = {v:g}`"
+        if geo.measure(p.sel) <= 0:
+            d.error("E341", f"{what} selects no part of the domain's boundary", r.span,
+                    hint="a named shape whose boundary is covered by other shapes, or a line the boundary has no straight piece on")
+            return []
+        return [p]
 
     def _models(self, models, fields, archs):
         d = self.d
@@ -651,6 +720,9 @@ class _Checker:
         if isinstance(e, A.Neg):
             return self._walk(e.operand, ctx, orders, acc, allowed_coords)
         if isinstance(e, A.BinOp):
+            if e.op == "&":
+                d.error("E210", "`&` intersects shapes; it cannot appear in an equation", e.span)
+                return set()
             if e.op == "/" and self._quiet_const(e.right) == 0.0:
                 # sympy would fold it to `zoo` and training would only show NaN
                 d.error("E201", "division by zero: the denominator is the constant 0", e.right.span)
@@ -785,8 +857,10 @@ class _Checker:
     def _well_posed(self, ch: Checked):
         d = self.d
         t = ch.time
+        # observations pin a fitted field where they lie: no initial or boundary data is required of it
+        fitted = {f for cond, _, _ in self.fits for f in self._fields_in(cond)}
         for fname, decl in ch.fields.items():
-            if fname in ch.param_fields:
+            if fname in ch.param_fields or fname in fitted:
                 continue
             o = ch.orders.get(fname, {})
             if not o and not any(fname in self._fields_in(e) for e in ch.equations):
@@ -813,6 +887,12 @@ class _Checker:
                     d.warn("W104", f"`{fname}` appears only through its derivatives, so it is determined only up to an added constant",
                            decl.span, hint=f"fix its value somewhere, e.g. `condition: {fname} = 0 on ...`, "
                                            f"or give the equation a term in `{fname}` itself")
+            if ch.geometry is not None:      # a shaped domain has no faces per coordinate: any boundary condition
+                if any(o.get(c.name, 0) for c in ch.spatial) and not any(
+                        f.coord is None and fname in self._fields_in(cond) for cond, faces in ch.conditions for f in faces):
+                    d.warn("W103", f"`{fname}` has spatial derivatives but no condition on the domain's boundary", decl.span,
+                           hint=f"add `condition: {fname} = ... on boundary`")
+                continue
             for c in ch.spatial:
                 p = o.get(c.name, 0)
                 if p == 0:

@@ -82,7 +82,7 @@ class _ToAst(Transformer):
             return A.BinOp(_merge(_espan(c[0]), _espan(c[1])), op, c[0], c[1])
         return f
 
-    add, sub, mul, div, pow = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("^")
+    add, sub, mul, div, pow, meet_op = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("^"), _bin("&")
 
     def neg(self, meta, c):
         return A.Neg(_span(meta), c[0])
@@ -129,6 +129,9 @@ class _ToAst(Transformer):
 
     def domain_many(self, meta, c):
         return A.Domain(_span(meta), [str(t) for t in c[0]], c[1], [_tok_span(t) for t in c[0]])
+
+    def shape(self, meta, c):
+        return A.Shape(_span(meta), str(c[0]), c[1], _tok_span(c[0]))
 
     def time(self, meta, c):
         return A.Time(_span(meta), str(c[0]), c[1], _tok_span(c[0]))
@@ -303,6 +306,7 @@ _FORMS = {
     "const": "`const NAME = VALUE`",
     "domain": "`domain x in [lo, hi]` or `domain (x, y) in rectangle([lo, hi], [lo, hi])`",
     "time": "`time t in [lo, hi]`",
+    "shape": "`shape NAME = disk(center = (0, 0), radius = 1)`",
     "param": "`param NAME in [lo, hi] = GUESS` or `param a(x, y) in [lo, hi]`",
     "data": '`data NAME from "PATH" columns (x, t, u = "COLUMN")`',
     "field": "`field u(x, t)`, or several: `field u(x), v(x)`",
@@ -320,7 +324,7 @@ _FORMS = {
     "return": "`return EXPR`",
 }
 STATEMENT_KEYWORDS = ["problem", "use", "const", "domain", "time", "param", "field", "equation", "condition",
-                      "constraint", "exact", "model", "reference", "train", "architecture", "data"]
+                      "constraint", "exact", "model", "reference", "train", "architecture", "data", "shape"]
 
 
 def _form(source: str, line: int) -> str:

@@ -149,4 +149,7 @@ def exact_grid(lowered, n_total=20000):
     axes = [np.linspace(lo, hi, n) for lo, hi in zip(lowered.lo, lowered.hi)]
     mesh = np.meshgrid(*axes, indexing="ij")
     X = np.stack([m.reshape(-1) for m in mesh], 1)
+    geo = getattr(lowered.ir.checked, "geometry", None)
+    if geo is not None:              # a shaped domain: the grid points inside it (no grid shape for plots)
+        return X[geo.inside(X[:, :geo.dim])], None
     return X, tuple(len(a) for a in axes)

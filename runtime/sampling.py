@@ -27,6 +27,46 @@ def unit_points(n: int, dim: int, method: str, seed: int) -> np.ndarray:
         return eng.random(n)
 
 
+def drawer(dim: int, method: str, seed: int):
+    """draw(m): the next m points of one sequence in [0, 1)^dim (rejection sampling tops up
+    from the same quasi-random sequence instead of restarting it)."""
+    if method == "uniform":
+        rng = np.random.default_rng(seed)
+        return lambda m: rng.random((m, dim))
+    if method == "lhs":
+        eng = qmc.LatinHypercube(dim, seed=seed)
+    else:
+        eng = (qmc.Halton if method == "halton" else qmc.Sobol)(dim, scramble=True, seed=seed)
+
+    def draw(m):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return eng.random(m)
+    return draw
+
+
+def _shaped(lowered, r, n, method, seed):
+    """Points of a region of a shaped domain (compiler/geometry.py): uniform in the shape
+    (interior, and the time faces), or uniform by arc length / area on a boundary piece,
+    followed there by the outward unit normal."""
+    geo = lowered.ir.checked.geometry
+    D, d = lowered.D, geo.dim
+    lo, hi = lowered.lo, lowered.hi
+    X = np.empty((n, D))
+    if r.kind == "piece":
+        k = max(1, d - 1)
+        P, N, E = geo.sample_boundary(r.piece, n, drawer(k + D - d, method, seed))
+        X[:, :d] = P
+        X[:, d:] = lo[d:] + E * (hi[d:] - lo[d:])
+        return np.concatenate([X, N], 1)
+    P, E = geo.sample_interior(n, drawer(D, method, seed))
+    X[:, :d] = P
+    X[:, d:] = lo[d:] + E * (hi[d:] - lo[d:])
+    if r.kind == "face":             # a time face: spatial points in the shape, the time fixed
+        X[:, lowered.coords.index(r.coord)] = r.value
+    return X
+
+
 def region_counts(lowered, counts: dict) -> dict:
     """Points per region: `boundary` is split over the spatial faces in proportion to
     their measure; each time face gets `initial`; each periodic pair gets `periodic`."""
@@ -40,6 +80,10 @@ def region_counts(lowered, counts: dict) -> dict:
     for r in spatial_faces:
         i = lowered.coords.index(r.coord)
         meas[r.key] = float(np.prod(np.delete(ext, i))) if len(ext) > 1 else 1.0
+    geo = getattr(lowered.ir.checked, "geometry", None)
+    for r in regs.values():
+        if r.kind == "piece":        # shaped boundary pieces share `boundary` by length / area
+            meas[r.key] = geo.measure(r.piece)
     total = sum(meas.values()) or 1.0
     out = {}
     for k, r in regs.items():
@@ -49,6 +93,8 @@ def region_counts(lowered, counts: dict) -> dict:
             out[k] = int(len(lowered.data.get(k, ())))
         elif r.kind == "periodic":
             out[k] = c["periodic"]
+        elif r.kind == "piece":
+            out[k] = max(1, int(round(c["boundary"] * meas[k] / total)))
         elif r.coord in tnames:
             out[k] = c["initial"]
         else:
@@ -92,6 +138,9 @@ def sample_regions(lowered, counts: dict, method: str = "sobol", seed: int = 0, 
         s = seed * 1000 + j + 1
         if r.kind == "data":         # fixed, never resampled: coordinates, then the observed values
             batch[k] = np.asarray(lowered.data[k]).astype(dtype)
+            continue
+        if getattr(lowered.ir.checked, "geometry", None) is not None and r.kind != "periodic":
+            batch[k] = _shaped(lowered, r, n, method, s).astype(dtype)
             continue
         if r.kind == "interior":
             X = lo + (hi - lo) * unit_points(n, D, method, s)
