@@ -2,8 +2,10 @@
 loss terms, so they hold at every point by construction.
 
 - `dirichlet`: values on box faces and the initial rate, u = g + φ·N;
+- `distance`: values on the boundary pieces of shaped domains, with R-function distances;
 - `periodic`: periodic input embeddings;
 - `projection`: algebraic constraints on outputs (projection, bounds, simplex);
+- `neumann`: Neumann and Robin conditions on box faces, u = V + ψ·c;
 - `stream`: divergence-free 2-D velocities from a stream function.
 
 `synthesize` builds the symbolic plan (`Hard`, kept in the IR); `Hard.embed` and
@@ -17,7 +19,7 @@ import jax.numpy as jnp
 import sympy as sp
 
 from pdeforge.dsl.diagnostics import error
-from . import dirichlet, periodic, projection, stream
+from . import dirichlet, distance, neumann, periodic, projection, stream
 
 
 @dataclass
@@ -26,10 +28,11 @@ class Hard:
     embeddings: dict = field(default_factory=dict)   # model name -> [periodic.Embedding]
     layers: list = field(default_factory=list)       # [projection.Layer]
     streams: dict = field(default_factory=dict)      # model name -> stream.Stream
+    fluxes: dict = field(default_factory=dict)       # field -> neumann.Flux
     consumed: set = field(default_factory=set)       # id() of the statements built in
 
     def __bool__(self):
-        return bool(self.rewrites or self.embeddings or self.layers or self.streams)
+        return bool(self.rewrites or self.embeddings or self.layers or self.streams or self.fluxes)
 
     def holds(self, stmt) -> bool:
         return id(stmt) in self.consumed
@@ -59,16 +62,24 @@ class Hard:
         lays = [l for l in self.layers if l.model == m.name]
         if m.name in self.streams:
             net = self.streams[m.name].wrap(m, net)
-        if not rws and not lays:
+        fls = [(j, self.fluxes[f]) for j, f in enumerate(m.fields) if f in self.fluxes]
+        if not rws and not lays and not fls:
             return net
+
+        def V(j):
+            # the field before its flux layer, as a function of X: the layer evaluates it on the face
+            rw = self.rewrites.get(m.fields[j])
+            return lambda Xp: rw.jax(Xp, net(Xp)[..., j], coord_env(Xp), to_jax) if rw else net(Xp)[..., j]
 
         def F(X):
             Y = net(X)
             env = coord_env(X)
-            if rws:
+            if rws or fls:
                 cols = [Y[..., j] for j in range(Y.shape[-1])]
                 for j, rw in rws:
                     cols[j] = rw.jax(X, cols[j], env, to_jax)
+                for j, fl in fls:
+                    cols[j] = fl.jax(X, cols[j], V(j), env, to_jax)
                 Y = jnp.stack(cols, axis=-1)
             for lay in lays:
                 Y = lay.jax(X, Y, env, to_jax)
@@ -79,10 +90,14 @@ class Hard:
     def describe(self, S) -> list[str]:
         out = []
         for f, rw in self.rewrites.items():
+            if f in self.fluxes:
+                continue
             u = S.field[f]
             N = sp.Function(f"N_{f}")(*u.args)
             out.append(f"  {u} = {rw.g + rw.phi * N}")
             out.append(f"      (from {', '.join(_name(s) for s in rw.sources)}: g = {rw.g}, phi = {rw.phi})")
+        for f, fl in self.fluxes.items():
+            out += fl.describe(S, self.rewrites.get(f))
         for mname, embs in self.embeddings.items():
             for e in embs:
                 out.append(f"  model {mname} input {e.describe()}  (periodic in {e.coord}: {', '.join(e.fields)})")
@@ -101,13 +116,35 @@ def _name(stmt):
 def synthesize(checked, S, models) -> Hard:
     h = Hard()
     conds = [(c, faces) for c, faces in checked.conditions if c.hard is not None]
+    fluxes = [(c, faces) for c, faces in conds if neumann.is_flux(c, S, checked)]
+    conds = [(c, faces) for c, faces in conds if not neumann.is_flux(c, S, checked)]
     pers = [(c, f, x) for c, f, x in checked.periodic if c.hard is not None]
     cons = [s for s in checked.constraints if s.hard is not None]
-    h.rewrites = dirichlet.synthesize(checked, S, conds)
+    if getattr(checked, "geometry", None) is not None and fluxes:
+        raise error("E346", "a hard Neumann or Robin condition is supported on box faces only, not on a shaped domain",
+                    fluxes[0][0].span, hint="remove `hard` to train it as a loss term")
+    if getattr(checked, "geometry", None) is not None and conds:
+        # a shaped domain: distance functions of its boundary pieces (distance.py)
+        h.rewrites = distance.synthesize(checked, S, conds, dirichlet.classify)
+    else:
+        h.rewrites = dirichlet.synthesize(checked, S, conds)
     h.embeddings = periodic.synthesize(checked, pers, models)
     h.layers = projection.synthesize(cons, S, models, checked)
     eqs = [e for e in checked.equations if e.hard is not None]
     h.streams = stream.synthesize(checked, eqs, models)
+    h.fluxes = neumann.synthesize(checked, S, fluxes, conds, pers)
+    for f, fl in h.fluxes.items():
+        src = fl.sources[0]
+        st = next((st for st in h.streams.values() if f in st.fields), None)
+        if st is not None:
+            raise error("E331", f"`{f}` comes from a stream function, so it cannot also have a hard derivative condition",
+                        src.span, related=[(st.source.span, "the stream function")], hint="remove `hard` from one of them")
+        lay = next((l for l in h.layers if f in [g for r in l.rows for g in r.fields(l.fields)]), None)
+        if lay is not None:
+            raise error("E331", f"`{f}` has a hard derivative condition and a hard constraint; only one layer can hold it exactly",
+                        src.span, related=[(lay.sources[0].span, "the hard constraint")], hint="remove `hard` from one of them")
+    for c, _ in fluxes:
+        h.consumed.add(id(c))
     for e in eqs:
         h.consumed.add(id(e))
     for st in h.streams.values():

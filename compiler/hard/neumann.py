@@ -1,0 +1,251 @@
+"""Hard Neumann and Robin conditions on box faces, in closed form.
+
+On the face x = a, the condition α·u + γ·∂u/∂x = g (a Neumann condition has α = 0;
+`dn(u)` is −∂/∂x on a lower face, +∂/∂x on an upper one, so γ = ±β) is built in as
+
+    u = V + ψ_a(x)·c,   c = (g − α·V(a, ·))/γ − ∂V/∂x(a, ·),
+
+where V is the field before this layer (the network, or its Dirichlet rewrite g + φ·N on
+the faces of other coordinates) and V(a, ·), ∂V/∂x(a, ·) are taken at the point
+projected onto the face (a forward-mode jvp). ψ_a vanishes on x = a with unit slope:
+ψ_lo = (x − lo)(1 − s)², s = (x − lo)/L, and ψ_hi = (x − hi)(1 − r)², r = (hi − x)/L.
+Each also vanishes with zero slope on the opposite face, so the two faces of one
+coordinate are corrected independently, and a held value on the opposite face stays.
+Since ψ_a and c depend on different coordinates, Dirichlet data on the faces of other
+coordinates (and initial data) survive the correction exactly when they satisfy the
+condition where the faces meet — checked here, at compile time.
+
+Not built in (E324, with the reason): a flux on faces of two different coordinates
+(the two corrections would each disturb the other's face), a flux and a value on the
+same face, a non-constant coefficient γ of the normal derivative, a flux on the time
+axis, a flux together with a hard periodic condition, a stream function or an output
+constraint on the same field."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from pdeforge.dsl.diagnostics import error
+from ..symbolic import Dn, on_face
+from . import probe
+
+_HINT = "remove `hard` to train this condition as a loss term"
+
+
+@dataclass
+class FluxFace:
+    """α·u + γ·∂u/∂x = g on one face; α, g are sympy expressions free of x, γ a number."""
+    coord: str
+    index: int               # column in the problem's coordinates
+    lo: float
+    hi: float
+    side: str                # "lo" | "hi"
+    alpha: sp.Expr
+    gamma: float
+    g: sp.Expr
+    source: object           # the condition statement
+
+    @property
+    def value(self):
+        return self.lo if self.side == "lo" else self.hi
+
+    def psi(self, c):
+        L = self.hi - self.lo
+        if self.side == "lo":
+            s = (c - self.lo) / L
+            return (c - self.lo) * (1.0 - s) ** 2
+        r = (self.hi - c) / L
+        return (c - self.hi) * (1.0 - r) ** 2
+
+    def sym_psi(self, c):
+        lo, hi = sp.nsimplify(self.lo), sp.nsimplify(self.hi)
+        if self.side == "lo":
+            return (c - lo) * ((hi - c) / (hi - lo)) ** 2
+        return (c - hi) * ((c - lo) / (hi - lo)) ** 2
+
+
+@dataclass
+class Flux:
+    """The hard Neumann/Robin faces of one field (all faces of one coordinate)."""
+    field: str
+    faces: list = field(default_factory=list)    # [FluxFace]
+
+    @property
+    def sources(self):
+        return [f.source for f in self.faces]
+
+    def jax(self, X, u, V, env, to_jax):
+        """The constrained field at X from u = V(X) (n,) and V itself (X -> (n,))."""
+        for f in self.faces:
+            e = jnp.asarray(np.eye(X.shape[-1])[f.index], X.dtype)
+            Xa = X * (1.0 - e) + f.value * e       # not X.at[].set: jet (the Taylor pass) has no scatter rule
+            e = jnp.broadcast_to(e, X.shape)
+            va, dva = jax.jvp(V, (Xa,), (e,))
+            g = to_jax(f.g, env)
+            alpha = to_jax(f.alpha, env)
+            c = (g - alpha * va) * (1.0 / f.gamma) - dva
+            u = u + f.psi(X[..., f.index]) * c
+        return u
+
+    def describe(self, S, rewrite=None):
+        u = S.field[self.field]
+        args = u.args
+        V = sp.Function(f"N_{self.field}")(*args)
+        base = rewrite.g + rewrite.phi * V if rewrite is not None else V
+        out = [f"  {u} = {base} + corrections:"]
+        for f in self.faces:
+            x = S.coord[f.coord]
+            a = sp.nsimplify(f.value)
+            Va = base.subs(x, a)
+            dVa = sp.diff(base, x).subs(x, a)
+            c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
+            out.append(f"      + ({f.sym_psi(x)})*({c})")
+            out.append(f"      (from {_name(f.source)}: {_cond_text(f, x)} on {f.coord} = {f.value:g})")
+        return out
+
+
+def _cond_text(f, x):
+    U = sp.Symbol("u")
+    return f"{sp.nsimplify(f.alpha) * U + sp.nsimplify(f.gamma) * sp.Symbol(f'd{x}(u)')} = {f.g}"
+
+
+def _name(stmt):
+    return f"`{stmt.label}`" if getattr(stmt, "label", None) else f"line {stmt.span.line}" if stmt.span else "a statement"
+
+
+def is_flux(cond, S, checked) -> bool:
+    """Whether a condition involves a derivative other than the initial rate `dt(u) = g`."""
+    lhs, rhs = S.to_sympy(cond.lhs), S.to_sympy(cond.rhs)
+    expr = lhs - rhs
+    if expr.has(Dn):
+        return True
+    if not expr.atoms(sp.Derivative):
+        return False
+    t = checked.time
+    rate = (t is not None and isinstance(lhs, sp.Derivative) and isinstance(lhs.expr, AppliedUndef)
+            and tuple(lhs.variable_count) == ((S.coord[t.name], 1),) and not rhs.atoms(sp.Derivative))
+    return not rate
+
+
+def _form(cond, face, S, checked):
+    """(field, α, γ, g) of α·u + γ·∂u/∂x = g on `face`, or a PdeError saying why it is no such form."""
+    x = S.coord[face.coord]
+    expr = on_face(S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs), x, face.side)
+    fields = {a.func.__name__ for a in expr.atoms(AppliedUndef)}
+    if len(fields) != 1:
+        raise error("E324", "a hard Neumann or Robin condition must involve exactly one field", cond.span, hint=_HINT)
+    fname = fields.pop()
+    u = S.field[fname]
+    if face.coord not in checked.fields[fname].args:
+        raise error("E323", f"`{fname}` does not depend on `{face.coord}`, so it has no face `{face.coord} = {face.value:g}`", cond.span)
+    if checked.coord(face.coord).is_time:
+        raise error("E324", "a hard derivative condition is built in on spatial faces only (the initial rate `dt(u) = g` aside)",
+                    cond.span, hint=_HINT)
+    U0, U1 = sp.Dummy("u"), sp.Dummy("ux")
+    e = expr.xreplace({sp.Derivative(u, x): U1})
+    e = e.xreplace({u: U0})
+    if e.atoms(sp.Derivative) or e.atoms(AppliedUndef) or e.has(Dn):
+        raise error("E324", f"only the derivative of `{fname}` normal to the face (`dn({fname})` or `d{face.coord}({fname})`) "
+                    f"can be built in on `{face.coord} = {face.value:g}`: a tangential or higher derivative has no closed form here",
+                    cond.span, hint=_HINT)
+    alpha, gamma = sp.expand(sp.diff(e, U0)), sp.expand(sp.diff(e, U1))
+    if alpha.has(U0, U1) or gamma.has(U0, U1):
+        raise error("E324", f"a hard Robin condition must be affine in `{fname}` and its normal derivative", cond.span, hint=_HINT)
+    g = sp.expand(-e.xreplace({U0: 0, U1: 0}))
+    a = sp.nsimplify(face.value)
+    alpha, gamma, g = (q.xreplace({x: a}) for q in (alpha, gamma, g))
+    gnum = gamma.xreplace(S.const_values())
+    if gnum.free_symbols or not gnum.is_number:
+        raise error("E324", "the coefficient of the normal derivative in a hard Robin condition must be a constant",
+                    cond.span, hint="divide the condition by it, if it never vanishes, or " + _HINT)
+    if gnum == 0:
+        raise error("E324", "this hard condition has no normal derivative left on the face", cond.span,
+                    hint=f"write it as a value, `{fname} = ...`")
+    return fname, alpha, float(gnum), g
+
+
+def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
+    """{field: Flux} for the hard derivative conditions `flux_conds` [(Condition, [Face])];
+    `value_conds` are the hard value conditions (already built by dirichlet.py), checked
+    against these where faces meet."""
+    names = [c.name for c in checked.coords]
+    out = {}
+    for cond, faces in flux_conds:
+        for face in faces:
+            fname, alpha, gamma, g = _form(cond, face, S, checked)
+            co = checked.coord(face.coord)
+            fl = out.setdefault(fname, Flux(fname))
+            for other in fl.faces:
+                if other.coord != face.coord:
+                    raise error("E324", f"hard derivative conditions on faces of two coordinates (`{other.coord}` and `{face.coord}`) "
+                                "are not built in: each face's correction changes the field's derivative on the other face, "
+                                "so both hold only where the data happen to agree at the shared edge",
+                                cond.span, related=[(other.source.span, "the other condition")],
+                                hint="keep one of them hard and remove `hard` from the other, to train it as a loss term")
+                if other.side == face.side:
+                    raise error("E325", f"two hard conditions set the derivative of `{fname}` on `{face.coord} = {face.value:g}`",
+                                cond.span, related=[(other.source.span, "the other condition")], hint="keep one of them")
+            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond))
+    consts = S.const_values()
+    for fname, fl in out.items():
+        _check_values(fl, checked, S, value_conds, consts)
+        src = fl.faces[0].source
+        for cond, f, x in pers:
+            if f == fname:
+                raise error("E324", f"`{fname}` has a hard derivative condition and a hard periodic condition; they are not built in together",
+                            src.span, related=[(cond.span, "periodic here")], hint=_HINT)
+    return out
+
+
+def _check_values(fl, checked, S, value_conds, consts):
+    """Held values of the same field: not on a flux face; elsewhere they must satisfy the
+    flux condition where the faces meet (for a held initial rate, its time derivative)."""
+    args = checked.fields[fl.field].args
+    t = checked.time
+    values, rates = {}, {}
+    for cond, faces in value_conds:
+        lhs = S.to_sympy(cond.lhs)
+        rate = isinstance(lhs, sp.Derivative)
+        fn = (lhs.expr if rate else lhs)
+        if not isinstance(fn, AppliedUndef) or fn.func.__name__ != fl.field:
+            continue
+        for face in faces:
+            (rates if rate else values)[(face.coord, face.side)] = (S.to_sympy(cond.rhs), cond, face)
+    for f in fl.faces:
+        x, a = S.coord[f.coord], sp.nsimplify(f.value)
+        for (c2, side2), (data, cond, face2) in values.items():
+            if c2 == f.coord:
+                if side2 == f.side:
+                    raise error("E324", f"`{fl.field}` has a hard value and a hard derivative condition on the same face "
+                                f"`{f.coord} = {f.value:g}`: the value fixes the field there, so only a Robin condition "
+                                "combining both could hold", f.source.span, related=[(cond.span, "the value condition")],
+                                hint="keep the value hard and remove `hard` from the derivative condition")
+                continue     # the opposite face: ψ vanishes there, with its slope
+            y, b = S.coord[c2], sp.nsimplify(face2.value)
+            w = data.xreplace({y: b})
+            rate = rates.get((c2, side2))
+            if rate is not None and t is not None and c2 == t.name:
+                w = w + (y - b) * rate[0].xreplace({y: b})
+            resid = f.alpha * w + f.gamma * sp.diff(w, x) - f.g
+            checks = [resid.xreplace({x: a, y: b})]
+            if rate is not None and t is not None and c2 == t.name:
+                checks.append(sp.diff(resid, y).xreplace({x: a, y: b}))
+            free = {S.coord[n]: (checked.coord(n).lo, checked.coord(n).hi) for n in args if n not in (f.coord, c2)}
+            for k, r in enumerate(checks):
+                ok, bad = probe.agree(r, sp.Integer(0), free, consts)
+                if not ok:
+                    at = f"{f.coord} = {f.value:g}, {c2} = {face2.value:g}" + (f", {probe.where(bad['at'])}" if bad["at"] else "")
+                    what = "its time derivative" if k else "the condition"
+                    raise error("E326", f"hard conditions{_label(f.source)} and{_label(cond)} disagree where they meet: the value "
+                                f"data do not satisfy the derivative condition ({what} is off by {bad['a']:.6g}) at {at}",
+                                f.source.span, related=[(cond.span, "the value condition")],
+                                hint="make the data agree at the edge, or remove `hard` from one of them")
+
+
+def _label(cond):
+    return f" `{cond.label}`" if getattr(cond, "label", None) else ""
