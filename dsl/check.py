@@ -299,6 +299,10 @@ class _Checker:
             self._condition(s, ce, conditions, periodic)
         for s in p.of(A.Constraint):
             self._constraint(s)
+        for s, _ in conditions:      # a bounded parameter field is lo + (hi − lo)·sigmoid(N): no room for g + φ·N too
+            if s.hard is not None and isinstance(s.lhs, A.Name) and self.param_fields.get(s.lhs.id):
+                d.error("E313", f"`{s.lhs.id}` is bounded by construction, so a `hard` condition cannot be built into it as well",
+                        s.hard.span, hint=f"drop `in [lo, hi]` from `param {s.lhs.id}(...)`, or `hard` from this condition")
         # exact solutions
         exact = {}
         param_truth = {}

@@ -14,13 +14,13 @@ data obs from "data/diffusion_obs.csv" columns (x, t, u)
 equation diffusion: dt(u) = C * d(u, x, 2) - exp(-t) * (sin(pi * x) - pi^2 * sin(pi * x))
 condition: u = exp(-t) * sin(pi * x) on x = -1, x = 1 hard
 condition: u = sin(pi * x) on t = 0 hard
-condition fit: u = obs.u at obs
+condition fit: u = obs.u at obs, noise = 0.1
 
 exact u = exp(-t) * sin(pi * x)
 model u = mlp(width = 32, depth = 3)
 
 train:
   points interior = 1000
-  adam(lr = 1e-3) for 3000 steps
-  lbfgs for 500 steps
+  adam(lr = 5e-3, decay = 0.8, decay_every = 250) for 1500 steps
+  lbfgs for 1500 steps
   precision = float64

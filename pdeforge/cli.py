@@ -136,6 +136,10 @@ def cmd_run(args):
     metrics = {"history": res.history, "final": {"loss": res.final_loss, "terms": res.final_terms,
                                                  "relative_l2": res.errors, "stopped": res.stopped},
                "run": run_info}
+    if res.param_values:        # inverse problems: the learned scalars, and their errors where the truth is known
+        metrics["final"]["params"] = res.param_values
+        metrics["final"]["param_errors"] = res.param_errors
+        run_info["params"] = res.param_values
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "run.json", run_info)
     if not args.quiet:
@@ -143,8 +147,15 @@ def cmd_run(args):
         print(f"final loss {res.final_loss:.3e}: " + ", ".join(f"{k} {v:.3e}" for k, v in res.final_terms.items()))
         for f, e in res.errors.items():
             print(f"relative L2 error of {f} vs {evaluation.source}: {e:.3e}")
+        _print_params(prob, res.param_values, res.param_errors)
         print(f"wrote {out}/metrics.json, params.npz" + (", prediction.npz" if evaluation else ""))
     return 3 if res.stopped else 0
+
+
+def _print_params(prob, values, errors):
+    for n, v in values.items():
+        t = prob.checked.param_truth.get(n)
+        print(f"learned {n} = {v:.6g}" + (f" (exact {t:g}, error {errors[n]:.3e})" if n in errors else ""))
 
 
 def _check_writable(out: Path):
@@ -171,16 +182,23 @@ def cmd_eval(args):
     if not f.exists():
         raise error("E402", f"no saved parameters at {f}", hint="pass the --out directory of a `pdeforge run`")
     params = io.unflatten({k: jnp.asarray(v) for k, v in io.read_npz(f).items()})
+    from pdeforge.compiler import params as learned
     ev = make_evaluation(prob, args.allow_path)
-    if ev is None:
+    if ev is None and not prob.checked.params:
         raise error("E411", "the problem has neither an `exact` solution nor a `reference` to compare with")
     try:
-        pred = prob.predict(params, ev.X)
+        pv = learned.report(params, prob.checked)
+        pred = prob.predict(params, ev.X) if ev is not None else None
     except (KeyError, TypeError, ValueError) as ex:
         raise error("E412", f"the parameters in {f} do not fit this problem's model ({type(ex).__name__}: {ex})") from None
-    errs = relative_l2({k: pred[k] for k in ev.truth}, ev.truth)
-    for k, e in errs.items():
-        print(f"relative L2 error of {k} vs {ev.source}: {e:.3e}")
+    if prob.checked.params and set(pv["values"]) != set(prob.checked.params):
+        missing = sorted(set(prob.checked.params) - set(pv["values"]))
+        raise error("E412", f"the parameters in {f} hold no value for the learned parameter `{missing[0]}`")
+    if ev is not None:
+        errs = relative_l2({k: pred[k] for k in ev.truth}, ev.truth)
+        for k, e in errs.items():
+            print(f"relative L2 error of {k} vs {ev.source}: {e:.3e}")
+    _print_params(prob, pv["values"], pv["errors"])
     return 0
 
 
