@@ -64,7 +64,8 @@ class Case:
 
 # ---- Taylor arithmetic by hand (derivative convention, orders ≤ 4) -------------
 def _tanh_taylor(v, cs):
-    """tanh of a Taylor series: v (N, w), cs [c1..cK] of (M, N, w) or (M, 1, w)."""
+    """tanh of a Taylor series: v (N, w), cs [c1..cK] of (N, w) or (w,) (one direction:
+    no direction axis — a size-1 axis makes XLA copy every tensor for its layout)."""
     t = jnp.tanh(v)
     s = 1 - t * t
     K = len(cs)
@@ -97,7 +98,8 @@ def _tanh_taylor(v, cs):
 
 def taylor_mlp(Ls, pre, cs_groups):
     """Push first-layer pre-activations `pre` (N, w) and their Taylor coefficients
-    through the remaining tanh MLP. cs_groups: [[c1..cK]] of (M, N|1, w)."""
+    through the remaining tanh MLP. cs_groups: [[c1..cK]] of (N, w) or (w,), one
+    direction per group."""
     v = pre
     for W, b in Ls[1:]:
         t, outs = None, []
@@ -162,10 +164,10 @@ class Burgers(Case):
         Z = X * self.scale.astype(X.dtype) + self.shift.astype(X.dtype)
         W0, b0 = Ls[0]
         pre = Z @ W0 + b0
-        cx = (self.scale[0] * W0[0])[None, None, :]      # (1 direction, shared by all points, w)
-        ct = (self.scale[1] * W0[1])[None, None, :]
+        cx = self.scale[0] * W0[0]                        # (w,): shared by all points
+        ct = self.scale[1] * W0[1]
         v, (gx, gt) = taylor_mlp(Ls, pre, [[cx, None], [ct]])
-        return self.loss_from(v[:, 0], gt[0][0, :, 0], gx[0][0, :, 0], gx[1][0, :, 0], batch, params)
+        return self.loss_from(v[:, 0], gt[0][:, 0], gx[0][:, 0], gx[1][:, 0], batch, params)
 
 
 class KS(Case):
@@ -214,10 +216,10 @@ class KS(Case):
         c, s = jnp.cos(ph)[:, None], jnp.sin(ph)[:, None]
         pre = c * W0[0] + s * W0[1] + ts[:, None] * W0[2] + b0
         dcs = [(-s, c), (-c, -s), (s, -c), (c, s)]         # d^k/dφ^k of (cos, sin)
-        cx = [(w ** (k + 1)) * (dc * W0[0] + ds * W0[1])[None] for k, (dc, ds) in enumerate(dcs)]
-        ct = (st * W0[2])[None, None, :]
+        cx = [(w ** (k + 1)) * (dc * W0[0] + ds * W0[1]) for k, (dc, ds) in enumerate(dcs)]
+        ct = st * W0[2]
         v, (gx, gt) = taylor_mlp(Ls, pre, [cx, [ct]])
-        return self.loss_from(v[:, 0], gt[0][0, :, 0], gx[0][0, :, 0], gx[1][0, :, 0], gx[3][0, :, 0], batch, params)
+        return self.loss_from(v[:, 0], gt[0][:, 0], gx[0][:, 0], gx[1][:, 0], gx[3][:, 0], batch, params)
 
 
 class Poisson(Case):
