@@ -134,6 +134,9 @@ def is_flux(cond, S, checked) -> bool:
 
 def _form(cond, face, S, checked):
     """(field, α, γ, g) of α·u + γ·∂u/∂x = g on `face`, or a PdeError saying why it is no such form."""
+    if getattr(face, "coord", None) is None:
+        raise error("E324", "a hard derivative condition is built in on the faces of a box only, where the normal is a coordinate axis",
+                    cond.span, hint=_HINT)
     x = S.coord[face.coord]
     expr = on_face(S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs), x, face.side)
     fields = {a.func.__name__ for a in expr.atoms(AppliedUndef)}
