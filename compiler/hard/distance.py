@@ -70,10 +70,10 @@ def synthesize(checked, S, conds, classify) -> dict:
                         hint="remove `hard` from one of the conditions")
         prims = []
         for p in pieces:
-            for piece, _, _ in geo.pieces(p.sel):
+            for piece, sign, _ in geo.pieces(p.sel):
                 _check_piece(geo, piece, cond)
-                if _used(geo, piece) and all(piece is not q for q in prims):
-                    prims.append(piece)
+                if _used(geo, piece) and all(piece is not q and getattr(q, "seg", None) is not piece for q in prims):
+                    prims.append(_line_if_safe(geo, piece, sign))
         per.setdefault(fname, []).append((S.to_sympy(cond.rhs), prims, cond))
     out = {}
     for fname, items in per.items():
@@ -87,6 +87,31 @@ def synthesize(checked, S, conds, classify) -> dict:
         phi = sp.Function("phi")(*xs) if len(items) > 1 else phis[0]
         out[fname] = ShapeRewrite(fname, [(d, pcs) for d, pcs, _ in items], [c for _, _, c in items], idx, [], g, phi)
     return out
+
+
+class Line:
+    """The distance to a segment's whole line, (a − x)·n: linear, so it adds no curvature
+    (the trimmed segment's φ has singular second derivatives at its ends, which a strong-form
+    residual sees). Used where the domain lies on one side of the line."""
+
+    def __init__(self, seg, sign):
+        self.seg, self.a, self.n = seg, seg.a, sign * seg.normal
+
+    def phi(self, X, xp):
+        return (self.a[0] - X[..., 0]) * self.n[0] + (self.a[1] - X[..., 1]) * self.n[1]
+
+
+def _line_if_safe(geo, piece, sign):
+    from ..geometry import Segment
+    if not isinstance(piece, Segment):
+        return piece
+    if "_pilot" not in geo.__dict__:
+        from scipy.stats import qmc
+        U = qmc.Halton(geo.dim, scramble=True, seed=11).random(8192)
+        P = geo.lo + U * (geo.hi - geo.lo)
+        geo._pilot = P[geo.inside(P)]
+    side = (geo._pilot - piece.a) @ (sign * piece.normal)
+    return Line(piece, sign) if np.all(side <= geo.tol) else piece
 
 
 def _sample(geo, piece, n=512):
