@@ -18,7 +18,10 @@ def points(coords, n=7, seed=0):
 
 def value(expr, at: dict, consts: dict) -> float:
     e = expr if isinstance(expr, sp.Basic) else sp.Float(expr)
-    v = e.xreplace(consts).xreplace(at).evalf(30)
+    v = e.xreplace(consts).xreplace(at)
+    if v.free_symbols:      # learned parameters (`param k`): their data must agree for any value; probe a generic one
+        v = v.xreplace({s: sp.Float(0.6180339887 + 0.1 * i, 30) for i, s in enumerate(sorted(v.free_symbols, key=str))})
+    v = v.evalf(30)
     try:
         return float(v)
     except TypeError:
