@@ -43,13 +43,22 @@ def ir_text(ir, lowered=None) -> str:
         out.append(f"coordinate {c.name} in [{c.lo:g}, {c.hi:g}]{' (time)' if c.is_time else ''}")
     for n, v in ir.const_values.items():
         out.append(f"const {n} = {v:.17g}")
+    chk = ir.checked
+    for n, (lo, hi, g) in (chk.params.items() if chk else ()):
+        out.append(f"param {n} = {lo:g} + ({hi:g} - {lo:g})·sigmoid(θ_{n}), starting at {g:g}"
+                   + (f" (exact {chk.param_truth[n]:g})" if n in chk.param_truth else ""))
     for f, e in S.field.items():
-        out.append(f"field {e}")
+        pf = chk.param_fields.get(f, False) if chk else False
+        out.append(f"{'param field' if pf is not False else 'field'} {e}" + (f" in [{pf[0]:g}, {pf[1]:g}]" if pf else ""))
     for m in ir.models:
         out.append(f"model {m.name}: ({', '.join(m.fields)}) = {m.arch}({', '.join(m.inputs)})"
                    + (f"  [{network.param_count(lowered.graphs[m.name]):,} parameters]" if lowered else ""))
     out.append("regions:")
     for r in ir.regions.values():
+        if r.kind == "data":
+            n = len(lowered.data.get(r.key, ())) if lowered is not None else 0
+            out.append(f"  {r.key}: the points of `{r.data}` (fixed{f', {n} points' if n else ''})")
+            continue
         where = "interior" if r.kind == "interior" else f"{r.coord} = {r.value:g}" + (" (paired with the opposite face)" if r.kind == "periodic" else "")
         out.append(f"  {r.key}: {where}")
     if getattr(ir, "hard", None):

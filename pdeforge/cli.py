@@ -39,9 +39,15 @@ def cmd_check(args):
     print(f"{prob.file}: ok — problem `{chk.name}`")
     for c in chk.coords:
         print(f"  {'time' if c.is_time else 'coordinate'} {c.name} in [{c.lo:g}, {c.hi:g}]")
+    for n, (lo, hi, g) in chk.params.items():
+        t = chk.param_truth.get(n)
+        print(f"  param {n} in [{lo:g}, {hi:g}], starting at {g:g}" + (f" (exact {t:g})" if t is not None else ""))
     for f, d in chk.fields.items():
         orders = ", ".join(f"{c} order {k}" for c, k in chk.orders.get(f, {}).items()) or "no derivatives"
-        print(f"  field {f}({', '.join(d.args)}): {orders}")
+        print(f"  {'param field' if f in chk.param_fields else 'field'} {f}({', '.join(d.args)}): {orders}")
+    for key, X in low.data.items():
+        d = chk.data[low.ir.regions[key].data]
+        print(f"  data {d.name}: {len(X)} points from {d.path} (values: {', '.join(low.data_columns[key]) or 'none'})")
     for t in prob.ir.terms:
         regions = ", ".join(k for k, _ in t.parts)
         print(f"  {t.kind} {t.name}: {_orders(t)}on {regions}")
