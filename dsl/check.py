@@ -344,6 +344,7 @@ class _Checker:
             d.error("E304", "no `equation` is given", None, hint="add a line such as `equation: -lap(u) = 1`")
         if not d.errors:
             self._well_posed(checked)
+            self._unused_inverse(checked)
         checked.warnings = d.warnings
         d.raise_if_errors(p.file, p.source)
         return checked
@@ -909,6 +910,24 @@ class _Checker:
                            decl.span, hint=f"add conditions on `{c.name} = {c.lo:g}` and `{c.name} = {c.hi:g}`, or `periodic({fname}, {c.name})`")
 
     # -- inverse problems: parameter fields, observations, fits
+    def _unused_inverse(self, ch):
+        """A parameter no term uses cannot be learned; observations no fit uses are never read."""
+        used = set()
+        stmts = list(ch.equations) + [c for c, _ in ch.conditions] + [c for c, _, _ in ch.fits]
+        exprs = [e for s in stmts for e in (s.lhs, s.rhs) if e is not None]
+        exprs += [x for s in ch.constraints for r in s.relations for x in r.parts if isinstance(x, A.Expr)]
+        for e in exprs:
+            used |= {sub.id for sub in A.walk(e) if isinstance(sub, A.Name)}
+        for s in self.p.of(A.Param):
+            if s.args is None and s.name in ch.params and s.name not in used:
+                self.d.warn("W106", f"the parameter `{s.name}` appears in no equation, condition or fit, so nothing can learn it",
+                            s.name_span, hint=f"use it, such as `equation: ... = {s.name} * ...`, or make it a `const`")
+        fitted = {dn for _, dn, _ in ch.fits}
+        for n, s in ch.data.items():
+            if n not in fitted:
+                self.d.warn("W105", f"the observations `{n}` are used by no fit, so they are not read", s.name_span,
+                            hint=f"fit them: `condition: u = {n}.{self._value_columns(n)[0] if self._value_columns(n) else 'u'} at {n}`")
+
     def _param_field(self, s, ce, fields):
         d = self.d
         if not self.define(s.name, s.name_span, "parameter field"):
