@@ -5,7 +5,7 @@ domain (x, y) in disk(center = (0, 0), radius = 1)
 field u(x, y)
 
 equation: lap(u) = 0
-condition rim: u = x on boundary
+condition rim: u = x on boundary hard     # u = x + (x² + y² − 1)/2 · N(x, y)
 exact u = x
 
 model u = mlp(width = 32, depth = 3, activation = tanh)

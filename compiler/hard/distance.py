@@ -28,6 +28,13 @@ def r_equiv(phis, xp):
     return out
 
 
+def _product(xs):
+    out = xs[0]                  # plain multiplications: jet (the fused derivative pass) has no reduce_prod rule
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
 @dataclass
 class ShapeRewrite:
     field: str
@@ -49,8 +56,8 @@ class ShapeRewrite:
         if len(phis) == 1:
             g = datas[0]
         else:
-            sq = [p * p for p in phis]
-            ws = [jnp.prod(jnp.stack([sq[j] for j in range(len(sq)) if j != i]), axis=0) for i in range(len(sq))]
+            sq = phis        # μ = 1: each φ is ≥ 0 in the domain (oriented), so the weights are too
+            ws = [_product([sq[j] for j in range(len(sq)) if j != i]) for i in range(len(sq))]
             tot = sum(ws)
             g = sum(d * w for d, w in zip(datas, ws)) / tot
         return g + r_equiv(phis, jnp) * N
@@ -73,7 +80,7 @@ def synthesize(checked, S, conds, classify) -> dict:
             for piece, sign, _ in geo.pieces(p.sel):
                 _check_piece(geo, piece, cond)
                 if _used(geo, piece) and all(piece is not q and getattr(q, "seg", None) is not piece for q in prims):
-                    prims.append(_line_if_safe(geo, piece, sign))
+                    prims.append(_oriented(_line_if_safe(geo, piece, sign), sign))
         per.setdefault(fname, []).append((S.to_sympy(cond.rhs), prims, cond))
     out = {}
     for fname, items in per.items():
@@ -82,7 +89,7 @@ def synthesize(checked, S, conds, classify) -> dict:
         if len(items) == 1:
             g = items[0][0]
         else:
-            ws = [sp.Mul(*[phis[j] ** 2 for j in range(len(items)) if j != i]) for i in range(len(items))]
+            ws = [sp.Mul(*[phis[j] for j in range(len(items)) if j != i]) for i in range(len(items))]
             g = sp.Add(*[d * w for (d, _, _), w in zip(items, ws)]) / sp.Add(*ws)
         phi = sp.Function("phi")(*xs) if len(items) > 1 else phis[0]
         out[fname] = ShapeRewrite(fname, [(d, pcs) for d, pcs, _ in items], [c for _, _, c in items], idx, [], g, phi)
@@ -99,6 +106,26 @@ class Line:
 
     def phi(self, X, xp):
         return (self.a[0] - X[..., 0]) * self.n[0] + (self.a[1] - X[..., 1]) * self.n[1]
+
+
+class _Flipped:
+    """A piece's φ with the sign that makes it positive on the domain's side."""
+
+    def __init__(self, piece, s):
+        self.seg = getattr(piece, "seg", piece)
+        self.piece, self.s = piece, s
+
+    def phi(self, X, xp):
+        return self.s * self.piece.phi(X, xp)
+
+
+def _oriented(piece, sign):
+    from ..geometry import Arc, Face3, Sphere
+    if isinstance(piece, (Arc, Sphere)):      # (|x − c|² − r²)/2r: positive outside, so flip for an outer circle
+        return _Flipped(piece, -sign)
+    if isinstance(piece, Face3):              # positive inside the box
+        return _Flipped(piece, sign)
+    return piece                              # trimmed segments (≥ 0) and lines (oriented already)
 
 
 def _line_if_safe(geo, piece, sign):
