@@ -247,6 +247,7 @@ def test_undeclared_field_in_fit_and_param_field_without_model_are_diagnostics(t
 
 
 # ---- the examples: accuracy against the truth
+@pytest.mark.slow
 def test_diffusion_inverse_learns_C_from_the_cli(tmp_path, capsys):
     """DeepXDE's diffusion_1d_inverse: C within 1e-3 of 1; the learned C per log step in
     metrics.json, its final value and error in the summary, and `pdeforge eval` reports it."""
@@ -290,6 +291,7 @@ def test_heat_inverse_source_is_the_derived_one():
     assert sp.simplify(f.subs({x: X, y: Y, t: T}) - (sp.diff(u, T) - sp.diff(a * sp.diff(u, X), X) - sp.diff(a * sp.diff(u, Y), Y))) == 0
 
 
+@pytest.mark.slow
 def test_heat_inverse_recovers_the_conductivity(tmp_path):
     """PINNacle HInv: 2,500 noisy observations (σ = 0.01, seeded), generated here;
     relative L2 error of a ≤ 5e-2 (PINNacle: 1.57 vanilla PINN, 1.19e-2 best)."""
@@ -309,3 +311,24 @@ def test_heat_inverse_recovers_the_conductivity(tmp_path):
     truth = 2 + np.sin(np.pi * gx.ravel()) * np.sin(np.pi * gy.ravel())
     err = np.linalg.norm(a - truth) / np.linalg.norm(truth)
     assert err <= 5e-2, err
+
+
+@pytest.mark.long
+def test_heat_inverse_at_pinnacles_noise_level(tmp_path):
+    """HInv with PINNacle's own noise, σ = 0.1 (ten times the example's): the file's
+    recipe, data regenerated at that level. Measured number in docs/accuracy.md."""
+    from pdeforge.api import load
+    (tmp_path / "data").mkdir()
+    np.savez(tmp_path / "data" / "heat_inverse_obs.npz", **_generator().observations(noise=0.1))
+    f = tmp_path / "heat_inverse.pde"
+    f.write_text((ROOT / "examples" / "heat_inverse.pde").read_text())
+    prob = load(f)
+    res = prob.train(progress="quiet")
+    g = np.linspace(-1, 1, 41)
+    gx, gy = np.meshgrid(g, g, indexing="ij")
+    X = np.stack([gx.ravel(), gy.ravel(), np.zeros(gx.size)], 1)
+    a = np.asarray(prob.predict(res.params, X)["a"], np.float64)
+    truth = 2 + np.sin(np.pi * gx.ravel()) * np.sin(np.pi * gy.ravel())
+    err = np.linalg.norm(a - truth) / np.linalg.norm(truth)
+    print(f"HInv at σ = 0.1: relative L2 of a {err:.3e} in {res.wall_s:.0f} s")
+    assert err <= 1e-1, err
