@@ -8,11 +8,14 @@ domain (x, y) in rectangle([-1, 1], [-1, 1]) - corner
 field u(x, y)
 
 equation: -lap(u) = 1
-condition walls: u = 0 on boundary hard     # φ: R-equivalence of the six edges' distances
+condition walls: u = 0 on boundary          # soft: `hard` forces N ~ r^(-1/3) at the corner (5e-2)
 
 model u = mlp(width = 32, depth = 4, activation = tanh)
 
 train:
-  points interior = 2000, boundary = 200
+  points interior = 4000, boundary = 800
+  weights walls = 100
+  adaptive = rar                             # adds points where the residual is large: at the corner
+  resample_every = 500
   adam(lr = 2e-3) for 3000 steps
-  lbfgs for 1000 steps
+  lbfgs for 3000 steps
