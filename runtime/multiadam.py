@@ -41,12 +41,10 @@ def scale_by_multiadam(n_terms: int, b1: float = 0.99, b2: float = 0.99, eps: fl
         count = state.count + 1
         mu = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, per_term_grads)
         nu = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.nu, per_term_grads)
-        c1 = 1 - b1 ** count.astype(jnp.float32)
-        c2 = 1 - b2 ** count.astype(jnp.float32)
-
         def combine(m, v):
-            c1_, c2_ = c1.astype(m.dtype), c2.astype(m.dtype)
-            each = (m / c1_) / (jnp.sqrt(v / c2_) + eps)       # one scale-free update per term
+            k = count.astype(m.dtype)           # bias corrections in the parameters' precision
+            c1, c2 = 1 - b1 ** k, 1 - b2 ** k
+            each = (m / c1) / (jnp.sqrt(v / c2) + eps)       # one scale-free update per term
             return jnp.tensordot(w.astype(m.dtype), each, axes=1)
         return jax.tree_util.tree_map(combine, mu, nu), MultiAdamState(count, mu, nu)
 

@@ -209,6 +209,26 @@ def test_multiadam_update_is_invariant_to_each_terms_scale():
     assert not np.allclose(_steps(optax.adam(1e-2), (1.0, 1e6), False), adam_ref, rtol=1e-2)
 
 
+def test_multiadam_with_one_term_is_adam():
+    """With a single term the per-term moments are Adam's own (an independent check of
+    the bias corrections and the sign of the step)."""
+    import optax
+    from pdeforge.runtime.multiadam import multiadam
+    fit = lambda p: _toy_terms(p, (1.0, 0.0))[:1]
+    runs = []
+    for opt, per_term in [(multiadam(1e-2, 1, b1=0.9, b2=0.999, eps=1e-8), True), (optax.adam(1e-2), False)]:
+        w = {"a": jnp.asarray([0.5, -0.2, 0.1, 0.3], jnp.float32), "b": jnp.asarray(0.1, jnp.float32)}
+        state, out = opt.init(w), []
+        for _ in range(20):
+            g = jax.jacrev(fit)(w) if per_term else jax.grad(lambda p: fit(p)[0])(w)
+            u, state = opt.update(g, state, w)
+            w = jax.tree_util.tree_map(lambda a, b: a + b, w, u)
+            out.append(np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(u)]))
+        runs.append(np.stack(out))
+    assert fit(w)[0] < fit({"a": jnp.asarray([0.5, -0.2, 0.1, 0.3]), "b": jnp.asarray(0.1)})[0]
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-4, atol=1e-7)
+
+
 MULTIADAM = HEAT.replace("  adam(lr = 3e-3) for 120 steps", "  multiadam(lr = 3e-3) for 120 steps")
 
 
