@@ -123,7 +123,7 @@ def synthesize(checked, S, models) -> Hard:
     if getattr(checked, "geometry", None) is not None and fluxes:
         raise error("E346", "a hard Neumann or Robin condition is supported on box faces only, not on a shaped domain",
                     fluxes[0][0].span, hint="remove `hard` to train it as a loss term")
-    if getattr(checked, "geometry", None) is not None and conds:
+    if getattr(checked, "geometry", None) is not None and any(f.coord is None for _, fs in conds for f in fs):
         # a shaped domain: distance functions of its boundary pieces (distance.py)
         h.rewrites = distance.synthesize(checked, S, conds, dirichlet.classify)
     else:
