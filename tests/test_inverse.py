@@ -327,4 +327,4 @@ def test_heat_inverse_at_pinnacles_noise_level(tmp_path):
     truth = 2 + np.sin(np.pi * gx.ravel()) * np.sin(np.pi * gy.ravel())
     err = np.linalg.norm(a - truth) / np.linalg.norm(truth)
     print(f"HInv at σ = 0.1: relative L2 of a {err:.3e} in {res.wall_s:.0f} s")
-    assert err <= 1e-1, err
+    assert err <= 5e-2, err         # measured 2.8e-2
