@@ -328,3 +328,14 @@ def test_heat_inverse_at_pinnacles_noise_level(tmp_path):
     err = np.linalg.norm(a - truth) / np.linalg.norm(truth)
     print(f"HInv at σ = 0.1: relative L2 of a {err:.3e} in {res.wall_s:.0f} s")
     assert err <= 5e-2, err         # measured 2.8e-2
+
+
+def test_h5_without_h5py_says_so(tmp_path):
+    try:
+        import h5py  # noqa: F401
+        pytest.skip("h5py is installed")
+    except ImportError:
+        pass
+    (tmp_path / "obs.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
+    codes, ex = _err(tmp_path, _small(tmp_path).replace('"obs.csv"', '"obs.h5"'))
+    assert codes == ["E404"] and "h5py" in ex.value.diagnostics[0].message
