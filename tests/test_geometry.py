@@ -396,17 +396,8 @@ def _boundary_error(out, name, pieces):
     return worst
 
 
-@pytest.mark.parametrize("name,fd,pieces,target", [
-    ("poisson_holes", fd_holes, {"square": 1.0, "holes": 0.0}, 0.1),
-    ("lshape", fd_lshape, {}, 0.3),
-])
-def test_shaped_examples_short(tmp_path, name, fd, pieces, target):
-    """A short budget: the boundary data hold (hard) and the solution is on its way."""
-    err, out = _against_fd(tmp_path, name, fd, steps=200, n=100)
-    assert _boundary_error(out, name, pieces) <= 1e-3
-    assert err <= target
-
-
+# poisson_holes and lshape train for minutes (compiling the blended distance functions is
+# most of a short run): the normal suite checks their hard data and references above, `-m long` trains
 @pytest.mark.long
 def test_poisson_holes_full(tmp_path):
     err, out = _against_fd(tmp_path, "poisson_holes", fd_holes)
