@@ -145,6 +145,7 @@ def cmd_run(args):
     if res.param_values:        # inverse problems: the learned scalars, and their errors where the truth is known
         metrics["final"]["params"] = res.param_values
         metrics["final"]["param_errors"] = res.param_errors
+        metrics["final"]["param_truth"] = prob.checked.param_truth
         run_info["params"] = res.param_values
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "run.json", run_info)

@@ -36,6 +36,20 @@ def plot_run(run_dir, out_dir=None) -> list[Path]:
         ax.grid(True, which="both", alpha=0.3)
         fig.tight_layout()
         written.append(_save(fig, out / "loss.png"))
+    names = list(hist[-1].get("params", {})) if hist else []
+    if names:       # learned scalars of an inverse problem, against their truth where known
+        truth = metrics.get("final", {}).get("param_truth", {})
+        fig, axs = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+        for ax, n in zip(axs[0], names):
+            ax.plot(steps, [h.get("params", {}).get(n, np.nan) for h in hist], "b-", lw=1.5, label=f"learned {n}")
+            if n in truth:
+                ax.axhline(truth[n], color="k", ls="--", lw=1, label="exact")
+            ax.set_xlabel("step")
+            ax.set_title(n)
+            ax.legend(fontsize=8)
+            ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        written.append(_save(fig, out / "params.png"))
     pred_file = run / "prediction.npz"
     if pred_file.exists():
         with np.load(pred_file, allow_pickle=False) as z:

@@ -260,6 +260,8 @@ def test_diffusion_inverse_learns_C_from_the_cli(tmp_path, capsys):
     assert cli.main(["eval", str(f), "--params", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"learned C = {C:.6g} (exact 1, error" in out
+    assert m["final"]["param_truth"] == {"C": 1.0}
+    assert cli.main(["plot", str(tmp_path)]) == 0 and (tmp_path / "params.png").stat().st_size > 0
 
 
 def _generator():
