@@ -12,7 +12,7 @@ equation momentum: dt(u) + u * dx(u) = nu * d(u, x, 2)
 condition walls:   u = 0            on x = -1, x = 1 hard
 condition start:   u = -sin(pi * x) on t = 0 hard
 
-model u = mlp(width = 20, depth = 3, activation = tanh)
+model u = mlp(width = 32, depth = 4)
 
 train:
   points interior = 4096
