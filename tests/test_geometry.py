@@ -411,3 +411,20 @@ def test_poisson_holes_full(tmp_path):
 def test_lshape_full(tmp_path):
     err, _ = _against_fd(tmp_path, "lshape", fd_lshape)
     assert err <= 1e-2
+
+
+def test_resampling_keeps_normals():
+    """Fresh batches (resample_every, R3/RAR) come from the same shaped sampler."""
+    from pdeforge.runtime.train import _Sampler
+    pb = pdeforge.loads(HEAD.format(domain="rectangle([-1, 1], [-1, 1]) - disk((0, 0), 0.5)", shapes="")
+                        .replace("condition: u = 0 on boundary", "condition: dn(u) = 0 on boundary")
+                        + "  resample_every = 5\n  adaptive = r3\n")
+    s = _Sampler(pb, 0)
+    a, b = s.fresh(1), s.fresh(2)
+    for batch in (a, b):
+        B = np.asarray(batch["boundary"], np.float64)
+        assert B.shape[1] == 4 and np.allclose(np.linalg.norm(B[:, 2:], axis=1), 1, atol=1e-6)
+        on_circle = np.abs(np.hypot(B[:, 0], B[:, 1]) - 0.5) < 1e-6
+        assert on_circle.any() and np.allclose(B[on_circle, 2:], -B[on_circle, :2] / 0.5, atol=1e-5)
+        assert np.all(np.hypot(*np.asarray(batch["interior"]).T) > 0.5)
+    assert not np.allclose(a["interior"], b["interior"])
