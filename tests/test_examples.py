@@ -20,9 +20,9 @@ TARGETS = {
 }
 # too long for the normal suite on 2 cores: the full recipe runs with `-m long`, and the
 # normal suite checks what a shorter budget reliably reaches
-# (poisson_nd reaches 1.1e-4 against the 1e-4: docs/accuracy.md says what was tried)
-LONG = {"wave1d": 5e-2, "poisson_nd": 2e-4, "allen_cahn": 5e-3, "heat2d_ms": 1e-2}
-# measured: allen_cahn 2.9e-2, heat2d_ms 3.2e-2, poisson_nd 2.2e-3 (a plain MLP stalls near 0.5 on
+# (poisson_nd measured 9.5e-5 against the 1e-4; asserted with a margin for other machines)
+LONG = {"wave1d": 5e-2, "poisson_nd": 1.5e-4, "allen_cahn": 5e-3, "heat2d_ms": 1e-2}
+# measured: allen_cahn 2.9e-2, heat2d_ms 3.2e-2, poisson_nd 2.0e-3 (a plain MLP stalls near 0.5 on
 # allen_cahn; PINNacle's best on Heat2d-MS is 1.73e-2 and on PNd 4.58e-4)
 SHORT = {"wave1d": ("2000", 0.6), "allen_cahn": ("1500", 6e-2), "heat2d_ms": ("600", 7e-2), "poisson_nd": ("400", 5e-3)}
 
