@@ -53,7 +53,7 @@ class Face:
 
 @dataclass
 class Piece:
-    """A part of a shaped domain's boundary (compiler/geometry.py): `boundary`, `on NAME`
+    """A part of a shaped domain's boundary (dsl/geometry.py): `boundary`, `on NAME`
     for a named shape, or a straight piece `x = v`; its points carry outward normals."""
     key: str
     sel: tuple         # ("boundary",) | ("named", NAME) | ("face", coordinate index, value)
@@ -87,7 +87,7 @@ class Checked:
     param_truth: dict = field(default_factory=dict)   # `exact C = 1` for a scalar param: name -> value
     data: dict = field(default_factory=dict)          # name -> A.Data (observations)
     fits: list = field(default_factory=list)          # [(Condition, data name, noise σ or None)]
-    geometry: object = None                           # compiler.geometry.Geometry of a shaped domain
+    geometry: object = None                           # dsl.geometry.Geometry of a shaped domain
 
     @property
     def spatial(self):
@@ -177,7 +177,7 @@ class _Checker:
         self.defined: dict[str, Span | None] = {}
         self.poisoned: set[str] = set()      # declared, but the declaration was wrong: no follow-on errors
         self.params, self.param_fields, self.data, self._fit_data = {}, {}, {}, None
-        self.geometry = None                 # set by a shaped `domain` (compiler/geometry.py)
+        self.geometry = None                 # set by a shaped `domain` (dsl/geometry.py)
 
     # -- helpers
     def define(self, name, span, kind):
@@ -388,9 +388,9 @@ class _Checker:
         self._geometry_domain(s, ce, coords)
 
     def _geometry_domain(self, s, ce, coords):
-        """Any other shape: constructive geometry (compiler/geometry.py); the coordinates'
+        """Any other shape: constructive geometry (dsl/geometry.py); the coordinates'
         ranges are its bounding box, and `shape NAME = ...` lines name its pieces."""
-        from pdeforge.compiler import geometry as G    # numpy only: the shape algebra
+        from . import geometry as G    # the shape algebra (numpy only)
         d, env, named = self.d, {}, {}
         try:
             for st in self.p.of(A.Shape):

@@ -1,4 +1,4 @@
-"""Shaped domains (compiler/geometry.py): sampling is uniform and on the shape, boundary
+"""Shaped domains (dsl/geometry.py): sampling is uniform and on the shape, boundary
 normals are unit and outward (against the signed distance's gradient), hard distance
 functions hold their data, dn works on curves, and the three examples reach their
 targets against exact or finite-difference references computed here."""

@@ -1,4 +1,4 @@
-"""Hard Dirichlet conditions on shaped domains (compiler/geometry.py): u = g + φ·N with
+"""Hard Dirichlet conditions on shaped domains (dsl/geometry.py): u = g + φ·N with
 approximate distance functions (Sukumar & Srivastava 2022, "Exact imposition of
 boundary conditions with distance functions in PINNs").
 
@@ -120,7 +120,7 @@ class _Flipped:
 
 
 def _oriented(piece, sign):
-    from ..geometry import Arc, Face3, Sphere
+    from pdeforge.dsl.geometry import Arc, Face3, Sphere
     if isinstance(piece, (Arc, Sphere)):      # (|x − c|² − r²)/2r: positive outside, so flip for an outer circle
         return _Flipped(piece, -sign)
     if isinstance(piece, Face3):              # positive inside the box
@@ -129,7 +129,7 @@ def _oriented(piece, sign):
 
 
 def _line_if_safe(geo, piece, sign):
-    from ..geometry import Segment
+    from pdeforge.dsl.geometry import Segment
     if not isinstance(piece, Segment):
         return piece
     if "_pilot" not in geo.__dict__:
