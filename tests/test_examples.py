@@ -15,7 +15,7 @@ TARGETS = {
     "poisson1d": 1e-4,
     "heat1d": 1e-3,
     "poisson2d": 1e-3,
-    "burgers": 5e-2,
+    "burgers": 3e-3,              # 1.3e-3 measured (the 1e-3 is missed: docs/accuracy.md)
     "poisson_neumann": 1e-3,      # hard value and flux conditions; 3.1e-4 measured (soft: 5.1e-3)
 }
 # too long for the normal suite on 2 cores: the full recipe runs with `-m long`, and the
