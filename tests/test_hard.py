@@ -585,7 +585,7 @@ def _velocity_error(pred):
     return float(np.sqrt(((u - ur) ** 2 + (v - vr) ** 2).sum() / (ur ** 2 + vr ** 2).sum()))
 
 
-@pytest.mark.slow
+@pytest.mark.long     # ~100 s of mostly compilation; the stream-function layer's exactness is tested above
 def test_kovasznay_short_budget(tmp_path):
     """What the normal suite can afford: 200 of the file's 4000 steps (50 Adam + 150 L-BFGS)."""
     m, pred = _run_example(tmp_path, EX / "kovasznay.pde", "--steps", "200")
