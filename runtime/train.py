@@ -124,10 +124,12 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False):
     def run(params, state, wstate, batch, n, start):
         base = batch.get("key") if stochastic else None
 
-        def f(p, w, i=0):
+        def batch_at(i):
             # stochastic estimators (STDE) draw fresh directions each step, from the run's seed
-            b = dict(batch, key=jax.random.fold_in(base, start + i)) if stochastic else batch
-            return obj.total(p, b, w)
+            return dict(batch, key=jax.random.fold_in(base, start + i)) if stochastic else batch
+
+        def f(p, w, i=0):
+            return obj.total(p, batch_at(i), w)
 
         def step(params, state, wstate, i):
             if lbfgs:       # one fixed objective for the line search: directions frozen per chunk
@@ -135,8 +137,7 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False):
                 value, grad = optax.value_and_grad_from_state(g)(params, state=state)
                 updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=g)
             elif per_term:  # MultiAdam: reverse mode over params, one cotangent per term
-                b = dict(batch, key=jax.random.fold_in(base, start + i)) if stochastic else batch
-                L, vjp = jax.vjp(lambda p: obj.terms(p, b)[0], params)
+                L, vjp = jax.vjp(lambda p: obj.terms(p, batch_at(i))[0], params)
                 grads, = jax.vmap(vjp)(jnp.eye(L.shape[0], dtype=L.dtype))
                 value = jnp.sum(obj.fixed * wstate["lam"] * L)
                 updates, state = opt.update(grads, state, params)

@@ -47,29 +47,28 @@ def test_fast(tmp_path, name):
     assert main(["eval", str(EX / f"{name}.pde"), "--params", str(out)]) == 0
 
 
+def _error(tmp_path, name, *extra):
+    """Relative L2 of u after a CLI run of the example (with `extra` CLI arguments)."""
+    m, _ = _run(tmp_path, name, *extra)
+    err = m["final"]["relative_l2"]["u"]
+    print(f"{name} {' '.join(extra)}: relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
+    return err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_accuracy(tmp_path, name):
-    m, _ = _run(tmp_path, name)
-    err = m["final"]["relative_l2"]["u"]
-    print(f"{name}: relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
-    assert err <= TARGETS[name]
+    assert _error(tmp_path, name) <= TARGETS[name]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHORT))
 def test_accuracy_short_budget(tmp_path, name):
     steps, target = SHORT[name]
-    m, _ = _run(tmp_path, name, "--steps", steps)
-    err = m["final"]["relative_l2"]["u"]
-    print(f"{name} ({steps} steps): relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
-    assert err <= target
+    assert _error(tmp_path, name, "--steps", steps) <= target
 
 
 @pytest.mark.long
 @pytest.mark.parametrize("name", sorted(LONG))
 def test_accuracy_full(tmp_path, name):
-    m, _ = _run(tmp_path, name)
-    err = m["final"]["relative_l2"]["u"]
-    print(f"{name}: relative L2 {err:.3e} in {m['run']['wall_s']:.1f} s")
-    assert err <= LONG[name]
+    assert _error(tmp_path, name) <= LONG[name]
