@@ -1,5 +1,6 @@
 """`pdeforge plot DIR`: loss curves per term, and the solution, the reference and
-the pointwise error (line plots in 1-D, heat maps for 2-D or space–time)."""
+the pointwise error (line plots in 1-D, heat maps for 2-D or space–time, triangulated
+maps for scattered points on shaped 2-D domains)."""
 from __future__ import annotations
 
 import json
@@ -62,6 +63,27 @@ def plot_run(run_dir, out_dir=None) -> list[Path]:
     return written
 
 
+def _scattered_2d(plt, X, pred, ref, err, coords, f, path):
+    """Shaped 2-D domains evaluate at scattered points: Delaunay maps of them. The
+    triangulation spans the convex hull, so triangles much longer than the point spacing
+    (across a hole or a re-entrant corner) are masked rather than drawn."""
+    from matplotlib.tri import Triangulation
+    tri = Triangulation(X[:, 0], X[:, 1])
+    T = X[tri.triangles]                                         # (n_tri, 3, 2)
+    edge = np.max(np.linalg.norm(T - np.roll(T, 1, axis=1), axis=2), axis=1)
+    tri.set_mask(edge > 4 * np.median(edge))
+    fig, axs = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, V, title in zip(axs, (ref, pred, err), ("reference", "prediction", "|error|")):
+        m = ax.tripcolor(tri, V, shading="gouraud", cmap="viridis" if title != "|error|" else "magma")
+        ax.set_title(f"{f}: {title}")
+        ax.set_xlabel(coords[0])
+        ax.set_ylabel(coords[1])
+        ax.set_aspect("equal")
+        fig.colorbar(m, ax=ax)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _save(fig, path):
     import matplotlib.pyplot as plt
     fig.savefig(path, dpi=110)
@@ -106,6 +128,8 @@ def _field_plot(plt, X, pred, ref, coords, shape, f, path):
             fig.colorbar(m, ax=ax)
         fig.tight_layout()
         return _save(fig, path)
+    if X.shape[1] == 2 and len(X) >= 3:
+        return _scattered_2d(plt, X, pred, ref, err, coords, f, path)
     fig, ax = plt.subplots(figsize=(5, 4))       # scattered points: prediction against reference
     ax.plot(ref, pred, ".", ms=2)
     ax.set_xlabel(f"{f} reference")

@@ -358,20 +358,23 @@ def _disk(tmp_path, hard, steps=None):
         text = text.replace("on boundary hard", "on boundary")
     path = tmp_path / "laplace_disk.pde"
     path.write_text(text)
-    m, _ = _run(tmp_path, path, *(["--steps", str(steps)] if steps else []))
-    return m["final"]["relative_l2"]["u"], m["run"]["wall_s"]
+    m, out = _run(tmp_path, path, *(["--steps", str(steps)] if steps else []))
+    return m["final"]["relative_l2"]["u"], m["run"]["wall_s"], out
 
 
 def test_laplace_disk(tmp_path):
-    err, wall = _disk(tmp_path, hard=True, steps=1200)
+    err, wall, out = _disk(tmp_path, hard=True, steps=1200)
     print(f"laplace_disk hard, 1200 steps: {err:.2e} in {wall:.0f} s")
     assert err <= 1e-4
+    # `pdeforge plot` on a shaped domain: triangulated maps of the scattered evaluation points
+    assert main(["plot", str(out)]) == 0
+    assert (out / "u.png").stat().st_size > 10_000
 
 
 @pytest.mark.long
 @pytest.mark.parametrize("hard", [True, False], ids=["hard", "soft"])
 def test_laplace_disk_full(tmp_path, hard):
-    err, wall = _disk(tmp_path, hard)
+    err, wall, _ = _disk(tmp_path, hard)
     print(f"laplace_disk {'hard' if hard else 'soft'}: {err:.2e} in {wall:.0f} s")
     assert err <= 1e-4
 
