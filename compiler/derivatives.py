@@ -404,7 +404,8 @@ def _eqn(eqn, ins):
             a[i] = x
             return prim.bind(*a, **params)
         return [_linear(f, ins[i], v_out)]
-    if name in _LINEAR_STRUCT or name in ("gather", "dynamic_slice", "select_n", "concatenate", "pad", "dynamic_update_slice"):
+    if name in _LINEAR_STRUCT or name in ("gather", "dynamic_slice", "select_n", "concatenate", "stack", "pad",
+                                          "dynamic_update_slice"):
         if name in ("gather", "dynamic_slice") and tracked != [0]:
             raise Unsupported(f"{name} with input-dependent indices")
         if name == "select_n" and 0 in tracked:
@@ -416,7 +417,7 @@ def _eqn(eqn, ins):
         if name == "dynamic_update_slice" and any(i > 1 for i in tracked):
             raise Unsupported(name)
         # linear in the tracked operands jointly; untracked data operands contribute zero
-        data = set(range(len(ins))) if name in ("concatenate", "dynamic_update_slice") else \
+        data = set(range(len(ins))) if name in ("concatenate", "stack", "dynamic_update_slice") else \
             (set(range(1, len(ins))) if name == "select_n" else set(tracked))
         if name == "pad":
             data = {0}
