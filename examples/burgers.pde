@@ -1,6 +1,6 @@
 # Viscous Burgers (Raissi et al. 2019); reference data from DeepXDE (exact Cole–Hopf solution).
 # DeepXDE's own recipe (3×20 network, 2540 points, Adam 15000 + L-BFGS 2000) reaches
-# about 7.6e-2 here; this one reaches about 1.3e-3 (docs/accuracy.md).
+# about 7.6e-2 here; this one reaches about 7.4e-4 (docs/accuracy.md).
 problem burgers
 
 const nu = 0.01 / pi
@@ -16,9 +16,9 @@ condition start:   u = -sin(pi * x) on t = 0
 model u = mlp(width = 32, depth = 4)
 
 train:
-  points interior = 4096, boundary = 256, initial = 256
+  points interior = 8192, boundary = 256, initial = 256
   weights start = 10
-  adam(lr = 2e-3, schedule = cosine) for 8000 steps
-  lbfgs for 2000 steps
+  adam(lr = 2e-3, schedule = cosine) for 10000 steps
+  lbfgs for 4000 steps
 
 reference u from "data/Burgers.npz" (x = x, t = t, u = usol)

@@ -15,8 +15,8 @@ condition start:   u = -sin(pi * x) on t = 0 hard
 model u = mlp(width = 32, depth = 4)
 
 train:
-  points interior = 4096
-  adam(lr = 2e-3, schedule = cosine) for 8000 steps
-  lbfgs for 2000 steps
+  points interior = 8192
+  adam(lr = 2e-3, schedule = cosine) for 10000 steps
+  lbfgs for 4000 steps
 
 reference u from "data/Burgers.npz" (x = x, t = t, u = usol)
