@@ -1,0 +1,62 @@
+"""Step time of the hard-constrained examples: the fused Taylor pass against the jet
+towers + nested jvp it falls back to (where every hard-constrained model went while
+jax's `stack` primitive was unsupported). Same problem, points and parameters; one
+training step = value and gradient of the whole loss, jitted.
+
+    python bench/hard.py [--examples burgers_hard,wave1d,...] [--rounds 7]
+
+Samples alternate between the two, and each keeps its fastest sample (the least
+disturbed by other work on a shared machine)."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import jax
+
+import pdeforge
+import pdeforge.compiler.derivatives as deriv
+
+EX = Path(__file__).resolve().parent.parent / "examples"
+FUSED = deriv._evaluate_fused
+
+
+def _forced_fallback(*a, **k):
+    raise deriv.Unsupported("forced by bench/hard.py")
+
+
+def step_fn(name, fused):
+    """A jitted value-and-gradient of the example's loss, traced with or without the fused pass."""
+    deriv._evaluate_fused = FUSED if fused else _forced_fallback
+    try:
+        pb = pdeforge.load(EX / f"{name}.pde")
+        params, batch = pb.init(jax.random.PRNGKey(0)), pb.sample(0)
+        f = jax.jit(jax.value_and_grad(pb.loss))
+        jax.block_until_ready(f(params, batch))            # compile while the choice is in force
+    finally:
+        deriv._evaluate_fused = FUSED
+    return lambda: jax.block_until_ready(f(params, batch))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--examples", default="burgers_hard,wave1d,allen_cahn,poisson_neumann,laplace_disk")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=5)
+    a = ap.parse_args(argv)
+    print(f"{'example':<16} {'fused ms':>9} {'fallback ms':>12} {'ratio':>6}")
+    for name in a.examples.split(","):
+        fns = {"fused": step_fn(name, True), "fallback": step_fn(name, False)}
+        best = {k: float("inf") for k in fns}
+        for _ in range(a.rounds):
+            for k, f in fns.items():
+                t = time.perf_counter()
+                for _ in range(a.reps):
+                    f()
+                best[k] = min(best[k], (time.perf_counter() - t) / a.reps * 1e3)
+        print(f"{name:<16} {best['fused']:>9.2f} {best['fallback']:>12.2f} {best['fused'] / best['fallback']:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
