@@ -216,11 +216,17 @@ class _Sampler:
         return new
 
 
+# Without `checkpoint_every`, a run with an output directory still saves this often, so a
+# killed run loses at most a few minutes (a save is one npz write at a log boundary).
+CHECKPOINT_SECONDS = 300.0
+
+
 def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = None, progress="auto",
           log_every=None, params=None, on_log=None, out=None, checkpoint_every=None, resume=None) -> Result:
     """Run the problem's stages. With `out`, a checkpoint is written every
-    `checkpoint_every` steps (rounded to the logging interval), at the end, and on
-    Ctrl-C; `resume` (a run directory) continues a run bit-identically."""
+    `checkpoint_every` steps (rounded to the logging interval) or, without it, every
+    CHECKPOINT_SECONDS of wall time, at the end, and on Ctrl-C; `resume` (a run
+    directory) continues a run bit-identically."""
     lowered = problem.lowered
     settings = problem.settings
     seed = int(settings.get("seed", 0) if seed is None else seed)
@@ -267,7 +273,10 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         res.history = m["history"]
         prog.message(f"resuming at step {done} (stage {start_stage + 1}, {start_in_stage} steps into it)")
 
+    last_save = [time.perf_counter()]
+
     def save(si, in_stage, p, st):
+        last_save[0] = time.perf_counter()
         if out is not None:
             checkpoint.save(out, p, st, {"spec_hash": problem.spec_hash, "seed": seed, "total": total,
                                          "done": done, "stage": si, "in_stage": in_stage, "history": res.history},
@@ -339,7 +348,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     batch = sampler.refresh(params, batch, done // sampler.every)
                     if name == "lbfgs":        # a new objective: restart the curvature history
                         state = opt.init(params)
-                if every and done % every == 0 and remaining > 0:
+                due = done % every == 0 if every else time.perf_counter() - last_save[0] >= CHECKPOINT_SECONDS
+                if out is not None and due and remaining > 0:
                     save(si, stage["steps"] - remaining, params, state)
             except KeyboardInterrupt:
                 save(si, stage["steps"] - remaining, params, state)

@@ -60,6 +60,23 @@ def test_resume_is_bit_identical(tmp_path):
     assert [h["loss"] for h in full.history] == [h["loss"] for h in resumed.history]
 
 
+@pytest.mark.parametrize("seconds, expect", [(0.0, True), (1e9, False)])
+def test_without_checkpoint_every_a_run_saves_on_a_timer(tmp_path, monkeypatch, seconds, expect):
+    """A long run without `checkpoint_every` still leaves checkpoints behind as it goes."""
+    train_mod = sys.modules[train.__module__]
+    monkeypatch.setattr(train_mod, "CHECKPOINT_SECONDS", seconds)
+    seen = {}
+
+    def look(rec):
+        if rec["step"] == 50:
+            seen["file"] = (tmp_path / "checkpoint.npz").exists()
+
+    train(pdeforge.loads(SRC), progress="quiet", out=tmp_path, on_log=look)
+    assert seen["file"] is expect
+    if expect:
+        assert checkpoint.load(tmp_path)["meta"]["done"] == 100      # the final one replaces it
+
+
 def test_checkpoint_has_no_pickle(tmp_path):
     prob = pdeforge.loads(SRC)
     train(prob, progress="quiet", out=tmp_path, steps=20)
