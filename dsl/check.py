@@ -15,7 +15,7 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "schedule", "clip"},
               "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
               "sgd": {"lr", "momentum", "clip"},
-              "lbfgs": {"memory", "lr"},
+              "lbfgs": {"memory", "lr", "patience"},
               "multiadam": {"lr", "b1", "b2", "eps", "decay", "decay_every", "warmup", "schedule"}}
 SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}

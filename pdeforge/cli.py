@@ -140,7 +140,7 @@ def cmd_run(args):
                 arrays[f + "_ref"] = evaluation.truth[f]
         io.write_npz(out / "prediction.npz", arrays)
     metrics = {"history": res.history, "final": {"loss": res.final_loss, "terms": res.final_terms,
-                                                 "relative_l2": res.errors, "stopped": res.stopped},
+                                                 "relative_l2": res.errors, "stopped": res.stopped, "notes": res.notes},
                "run": run_info}
     if res.param_values:        # inverse problems: the learned scalars, and their errors where the truth is known
         metrics["final"]["params"] = res.param_values

@@ -44,6 +44,7 @@ class Result:
     wall_s: float = 0.0
     first_step_s: float = 0.0
     stopped: str | None = None
+    notes: list = field(default_factory=list)           # L-BFGS restarts and early ends, by step
     param_values: dict = field(default_factory=dict)    # learned scalars at the end
     param_errors: dict = field(default_factory=dict)    # |learned − exact| where `exact k = ...` is given
 
@@ -111,17 +112,25 @@ def _optimizer(stage, mask=None, obj=None):
     raise error("E141", f"unknown optimiser `{name}`")
 
 
-def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False):
+# L-BFGS counts as stalled after this many iterations without lowering the loss by a
+# relative STALL_RTOL: optax's zoom line search then spends its 20 evaluations per
+# iteration without moving (seen on Burgers: 2600 such iterations, 1300 s, loss unchanged).
+STALL_RTOL = 1e-6
+
+
+def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
     """One dispatch: up to `n` optimiser steps in a jitted while-loop (n is dynamic, so
     one compilation serves every chunk of a stage). Balancing weights are refreshed
     every `balance_every` global steps inside the loop (frozen under L-BFGS, whose
     line search needs one fixed objective). Stops at a non-finite loss, keeping the
-    parameters from before that step."""
+    parameters from before that step, and (with `patience`) once the best loss has not
+    improved for `patience` iterations; `stall` = (best loss, iterations since) carries
+    that count across chunks."""
     K = obj.balance_every
     stochastic = any(plan.needs_key for code in obj.lowered.regions.values() for plan in code.plans.values())
 
     @jax.jit
-    def run(params, state, wstate, batch, n, start):
+    def run(params, state, wstate, batch, n, start, stall=(np.inf, 0)):
         base = batch.get("key") if stochastic else None
 
         def batch_at(i):
@@ -147,20 +156,24 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False):
             return optax.apply_updates(params, updates), state, value
 
         def cond(c):
-            return (c[3] < n) & c[5]
+            going = (c[3] < n) & c[5]
+            return going & (c[7] < patience) if patience else going
 
         def body(c):
-            params, state, wstate, i, _, _ = c
+            params, state, wstate, i, _, _, best, since = c
             if obj.balance != "none" and not lbfgs:
                 wstate = lax.cond((start + i) % K == 0, lambda: obj.update(params, batch, wstate), lambda: wstate)
             p2, s2, value = step(params, state, wstate, i)
             ok = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
             params, state = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), (p2, s2), (params, state))
-            return params, state, wstate, i + jnp.where(ok, 1, 0), value, ok
+            better = value < best * (1 - STALL_RTOL)        # the loss is a sum of squares, >= 0
+            best, since = jnp.where(better, value, best), jnp.where(better, 0, since + 1)
+            return params, state, wstate, i + jnp.where(ok, 1, 0), value, ok, best, since
 
-        init = (params, state, wstate, jnp.asarray(0), jnp.asarray(jnp.inf, obj.lowered.dtype), jnp.asarray(True))
-        params, state, wstate, i, value, ok = lax.while_loop(cond, body, init)
-        return params, state, wstate, i, value, ok
+        init = (params, state, wstate, jnp.asarray(0), jnp.asarray(jnp.inf, obj.lowered.dtype), jnp.asarray(True),
+                jnp.asarray(stall[0], obj.lowered.dtype), jnp.asarray(stall[1]))
+        params, state, wstate, i, value, ok, best, since = lax.while_loop(cond, body, init)
+        return params, state, wstate, i, value, ok, (best, since)
     return run
 
 
@@ -274,13 +287,15 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         prog.message(f"resuming at step {done} (stage {start_stage + 1}, {start_in_stage} steps into it)")
 
     last_save = [time.perf_counter()]
+    stall = {"best": np.inf, "since": 0, "restart": np.nan}     # L-BFGS progress, see STALL_RTOL
 
     def save(si, in_stage, p, st):
         last_save[0] = time.perf_counter()
         if out is not None:
             checkpoint.save(out, p, st, {"spec_hash": problem.spec_hash, "seed": seed, "total": total,
                                          "done": done, "stage": si, "in_stage": in_stage, "history": res.history},
-                            extra={"batch": batch, "lam": wstate["lam"]})
+                            extra={"batch": batch, "lam": wstate["lam"],
+                                   "stall": np.asarray([stall["best"], stall["since"], stall["restart"]], np.float64)})
 
     def evaluate(p):
         if evaluation is None:
@@ -322,15 +337,22 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         if ck is not None and si == start_stage:
             state = checkpoint.restore_opt_state(state, ck["opt_leaves"])
             remaining -= start_in_stage
-        run = _chunk_fn(obj, opt, name == "lbfgs", per_term=name == "multiadam")
+        patience = int(stage.get("patience", 200)) if name == "lbfgs" else 0
+        stall["best"], stall["since"], stall["restart"] = np.inf, 0, np.nan
+        if ck is not None and si == start_stage and "stall" in ck["extra"]:
+            stall["best"], since, stall["restart"] = (float(v) for v in ck["extra"]["stall"])
+            stall["since"] = int(since)
+        run = _chunk_fn(obj, opt, name == "lbfgs", per_term=name == "multiadam", patience=patience)
         while remaining > 0:
             n = min(log_every, remaining)
             tc = time.perf_counter()
             try:
-                p2, s2, w2, taken, value, ok = run(params, state, wstate, batch, n, done)
+                p2, s2, w2, taken, value, ok, (best, since) = run(params, state, wstate, batch, n, done,
+                                                                  (stall["best"], stall["since"]))
                 taken, ok = int(taken), bool(ok)
                 # one assignment, so an interrupt never splits parameters from their step count
                 params, state, wstate, done, remaining = p2, s2, w2, done + taken, remaining - taken
+                stall["best"], stall["since"] = float(best), int(since)
                 if res.first_step_s == 0.0:
                     res.first_step_s = time.perf_counter() - t0
                 if not ok:
@@ -344,6 +366,17 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     res.stopped = "nan"
                     break
                 log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
+                if patience and stall["since"] >= patience and remaining > 0:
+                    if not (np.isnan(stall["restart"]) or stall["best"] < stall["restart"] * (1 - STALL_RTOL)):
+                        prog.message(f"L-BFGS stalled at step {done}: the loss has not fallen in {patience} iterations, "
+                                     f"even after restarting its curvature history; ending stage `{name}` "
+                                     f"{remaining} steps early", always=True)
+                        res.notes.append({"step": done, "stage": name, "event": "stalled", "skipped": remaining})
+                        remaining = 0
+                        break
+                    # a failed line search can leave the curvature pairs useless: start them afresh once
+                    state, stall["since"], stall["restart"] = opt.init(params), 0, stall["best"]
+                    res.notes.append({"step": done, "stage": name, "event": "restarted"})
                 if sampler.every and done // sampler.every > (done - taken) // sampler.every and remaining > 0:
                     batch = sampler.refresh(params, batch, done // sampler.every)
                     if name == "lbfgs":        # a new objective: restart the curvature history

@@ -128,6 +128,34 @@ def test_lbfgs_runs_every_requested_iteration():
     assert lb[-1]["step"] == 80 and lb[-1]["loss"] < lb[0]["loss"]
 
 
+STALLS = """
+problem stall
+domain x in [0, 1]
+field u(x)
+equation: d(u, x, 2) = -pi^2 * sin(pi * x)
+condition: u = 0 on x = 0, x = 1
+model u = mlp(width = 8, depth = 1)
+train:
+  points interior = 64, boundary = 2
+  lbfgs(patience = PATIENCE) for 600 steps
+  log_every = 10
+"""
+
+
+def test_lbfgs_stall_restarts_then_ends_the_stage(capsys):
+    """This float32 net reaches its floor near step 350; past it each L-BFGS iteration is a
+    failed 20-evaluation line search. With patience the stage restarts the curvature
+    history, then ends; without it, all 600 iterations run to the same loss."""
+    r = train(pdeforge.loads(STALLS.replace("PATIENCE", "20")), progress="lines")
+    events = [n["event"] for n in r.notes]
+    assert events[0] == "restarted" and events[-1] == "stalled" and r.steps < 500
+    assert r.notes[-1]["skipped"] == 600 - r.steps
+    assert "L-BFGS stalled at step" in capsys.readouterr().err
+    full = train(pdeforge.loads(STALLS.replace("PATIENCE", "0")), progress="quiet")
+    assert full.steps == 600 and not full.notes
+    assert abs(full.final_loss - r.final_loss) <= 1e-3 * full.final_loss
+
+
 def test_nan_stops_with_term_name(capsys):
     p = _with("", stages="  sgd(lr = 1e12) for 100 steps")
     r = train(p, progress="lines")
