@@ -17,6 +17,6 @@ model u = mlp(width = 32, depth = 4)
 train:
   points interior = 8192
   adam(lr = 2e-3, schedule = cosine) for 10000 steps
-  lbfgs for 4000 steps
+  lbfgs for 8000 steps
 
 reference u from "data/Burgers.npz" (x = x, t = t, u = usol)

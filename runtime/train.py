@@ -130,7 +130,7 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
     stochastic = any(plan.needs_key for code in obj.lowered.regions.values() for plan in code.plans.values())
 
     @jax.jit
-    def run(params, state, wstate, batch, n, start, stall=(np.inf, 0)):
+    def run(params, state, wstate, batch, n, start, stall):
         base = batch.get("key") if stochastic else None
 
         def batch_at(i):
@@ -283,7 +283,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
     if ck is not None:
         m = ck["meta"]
         done, start_stage, start_in_stage = m["done"], m["stage"], m["in_stage"]
-        res.history = m["history"]
+        res.history, res.notes = m["history"], m.get("notes", [])
         prog.message(f"resuming at step {done} (stage {start_stage + 1}, {start_in_stage} steps into it)")
 
     last_save = [time.perf_counter()]
@@ -293,7 +293,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
         last_save[0] = time.perf_counter()
         if out is not None:
             checkpoint.save(out, p, st, {"spec_hash": problem.spec_hash, "seed": seed, "total": total,
-                                         "done": done, "stage": si, "in_stage": in_stage, "history": res.history},
+                                         "done": done, "stage": si, "in_stage": in_stage, "history": res.history,
+                                         "notes": res.notes},
                             extra={"batch": batch, "lam": wstate["lam"],
                                    "stall": np.asarray([stall["best"], stall["since"], stall["restart"]], np.float64)})
 
@@ -374,13 +375,15 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                         res.notes.append({"step": done, "stage": name, "event": "stalled", "skipped": remaining})
                         remaining = 0
                         break
-                    # a failed line search can leave the curvature pairs useless: start them afresh once
+                    # a failed line search can leave the curvature pairs useless: start them afresh;
+                    # a second stall with nothing gained since this restart ends the stage
                     state, stall["since"], stall["restart"] = opt.init(params), 0, stall["best"]
                     res.notes.append({"step": done, "stage": name, "event": "restarted"})
                 if sampler.every and done // sampler.every > (done - taken) // sampler.every and remaining > 0:
                     batch = sampler.refresh(params, batch, done // sampler.every)
-                    if name == "lbfgs":        # a new objective: restart the curvature history
+                    if name == "lbfgs":        # a new objective: restart the curvature history and stall count
                         state = opt.init(params)
+                        stall["best"], stall["since"], stall["restart"] = np.inf, 0, np.nan
                 due = done % every == 0 if every else time.perf_counter() - last_save[0] >= CHECKPOINT_SECONDS
                 if out is not None and due and remaining > 0:
                     save(si, stage["steps"] - remaining, params, state)
