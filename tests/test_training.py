@@ -143,12 +143,12 @@ train:
 
 
 def test_lbfgs_stall_restarts_then_ends_the_stage(capsys):
-    """This float32 net reaches its floor near step 350; past it each L-BFGS iteration is a
+    """This float32 net reaches its floor near step 380; past it each L-BFGS iteration is a
     failed 20-evaluation line search. With patience the stage restarts the curvature
     history, then ends; without it, all 600 iterations run to the same loss."""
-    r = train(pdeforge.loads(STALLS.replace("PATIENCE", "20")), progress="lines")
+    r = train(pdeforge.loads(STALLS.replace("PATIENCE", "50")), progress="lines")
     events = [n["event"] for n in r.notes]
-    assert events[0] == "restarted" and events[-1] == "stalled" and r.steps < 500
+    assert events == ["restarted", "stalled"] and r.steps < 500
     assert r.notes[-1]["skipped"] == 600 - r.steps
     assert "L-BFGS stalled at step" in capsys.readouterr().err
     full = train(pdeforge.loads(STALLS.replace("PATIENCE", "0")), progress="quiet")
