@@ -115,8 +115,8 @@ def _optimizer(stage, mask=None, obj=None):
 # L-BFGS counts as stalled after `patience` iterations in which the loss has not fallen a
 # relative STALL_RTOL below its best: optax's zoom line search then spends up to 20
 # evaluations per iteration for nothing (seen on Burgers: 2600 iterations, 1300 s, the loss
-# 2.8011e-5 -> 2.8009e-5). While L-BFGS makes headway, 0.1% takes a few iterations.
-STALL_RTOL = 1e-3
+# 2.8011e-5 -> 2.8009e-5). While L-BFGS makes headway, 0.01% takes an iteration or a few.
+STALL_RTOL = 1e-4
 
 
 def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
@@ -370,7 +370,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                 log(name, params, taken / max(time.perf_counter() - tc, 1e-9))
                 if patience and stall["since"] >= patience and remaining > 0:
                     if not (np.isnan(stall["restart"]) or stall["best"] < stall["restart"] * (1 - STALL_RTOL)):
-                        prog.message(f"L-BFGS stalled at step {done}: the loss has not fallen 0.1% in {patience} iterations, "
+                        prog.message(f"L-BFGS stalled at step {done}: the loss has not fallen 0.01% in {patience} iterations, "
                                      f"even after restarting its curvature history; ending stage `{name}` "
                                      f"{remaining} steps early", always=True)
                         res.notes.append({"step": done, "stage": name, "event": "stalled", "skipped": remaining})
