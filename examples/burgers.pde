@@ -1,6 +1,6 @@
 # Viscous Burgers (Raissi et al. 2019); reference data from DeepXDE (exact Cole–Hopf solution).
 # DeepXDE's own recipe (3×20 network, 2540 points, Adam 15000 + L-BFGS 2000) reaches
-# about 7.6e-2 here; this one reaches 3.9e-4 to 7.6e-4 over seeds 0-2 (docs/accuracy.md).
+# about 7.6e-2 here; this one reaches 3.6e-4 to 7.6e-4 over seeds 0-2 (docs/accuracy.md).
 problem burgers
 
 const nu = 0.01 / pi

@@ -572,9 +572,10 @@ def _run_example(tmp_path, path, *extra):
 @pytest.mark.long       # six runs of 2000 steps: about 12 min on one core
 def test_burgers_hard_beats_soft_over_seeds(tmp_path):
     """Same network, points and 2000-step budget (Adam 1111 + L-BFGS 889), seeds 0-2.
-    Measured: hard 1.96e-2, 1.19e-2, 1.08e-2; soft 3.6e-2, 8.4e-2, 8.1e-3. Soft wins one
-    seed of three, so the claim is about the spread: hard is better on average and in
-    the worst case."""
+    Measured: hard 2.0e-2, 1.2e-2, 9.2e-3; soft 3.7e-2, 6.1e-2, 1.4e-2 (an earlier CPU gave
+    soft 8.1e-3 on seed 2, below hard: float32 L-BFGS is chaotic across machines), so the
+    claim is about the spread: hard is better on average and in the worst case. At the
+    files' full budget it is not (docs/accuracy.md): both stall near the same loss."""
     errs = {"hard": [], "soft": []}
     for seed in ("0", "1", "2"):
         for kind, path in (("hard", EX / "burgers_hard.pde"), ("soft", EX / "burgers.pde")):
@@ -582,16 +583,6 @@ def test_burgers_hard_beats_soft_over_seeds(tmp_path):
             errs[kind].append(m["final"]["relative_l2"]["u"])
     print(f"burgers, 2000 steps, seeds 0-2: hard {errs['hard']}, soft {errs['soft']}")
     assert np.mean(errs["hard"]) < np.mean(errs["soft"]) and max(errs["hard"]) < max(errs["soft"])
-
-
-@pytest.mark.long
-def test_burgers_hard_beats_soft_at_the_full_budget(tmp_path):
-    """The files' whole recipe (Adam 10000 + L-BFGS 8000), seed 0: hard 4.39e-4, soft 4.73e-4."""
-    hard, _ = _run_example(tmp_path, EX / "burgers_hard.pde")
-    soft, _ = _run_example(tmp_path, EX / "burgers.pde")
-    eh, es = hard["final"]["relative_l2"]["u"], soft["final"]["relative_l2"]["u"]
-    print(f"burgers: hard {eh:.3e}, soft {es:.3e}")
-    assert eh <= 1e-3 and eh < es
 
 
 def _velocity_error(pred):
