@@ -18,5 +18,5 @@ train:
   points interior = 2000, boundary = 1000
   weights wall = 10
   adam(lr = 1e-3, schedule = cosine) for 2000 steps
-  lbfgs for 12000 steps
+  lbfgs for 18000 steps
   precision = float64

@@ -19,8 +19,9 @@ TARGETS = {
 }
 # too long for the normal suite on 2 cores: the full recipe runs with `-m long`, and the
 # normal suite checks what a shorter budget reliably reaches
-# (poisson_nd measured 9.5e-5 against the 1e-4; asserted with a margin for other machines)
-LONG = {"burgers": 1e-3, "burgers_hard": 1e-3, "wave1d": 5e-3, "poisson_nd": 1.5e-4, "allen_cahn": 5e-3, "heat2d_ms": 1e-2}
+# (poisson_nd measured 7.4e-5 with L-BFGS 18000; L-BFGS 12000 gave 9.5e-5 on one machine and
+# 1.08e-4 on another, hence the longer recipe)
+LONG = {"burgers": 1e-3, "burgers_hard": 1e-3, "wave1d": 5e-3, "poisson_nd": 1e-4, "allen_cahn": 5e-3, "heat2d_ms": 1e-2}
 # measured at these short budgets: burgers 3.7e-2 (seeds 1 and 2: 6.1e-2, 1.4e-2), burgers_hard
 # 2.0e-2 (seeds 1 and 2: 1.2e-2, 9.2e-3; tests/test_hard.py compares the two over seeds), wave1d 4.9e-3, allen_cahn 2.9e-2, heat2d_ms 3.2e-2,
 # poisson_nd 2.0e-3 (a plain MLP stalls near 0.5 on allen_cahn; PINNacle's best on Wave1d-C is
