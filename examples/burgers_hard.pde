@@ -1,7 +1,7 @@
 # Viscous Burgers (Raissi et al. 2019) with the walls and the initial profile built in
 # (u = g + φ·N, exact to rounding); same network and budget as burgers.pde. Better than it
-# at short budgets (2000 steps: 0.9e-2 to 2.0e-2 over seeds 0-2, soft 1.4e-2 to 6.1e-2), not
-# at this full one (3.9e-4 to 1.07e-3, soft 3.6e-4 to 7.6e-4): docs/accuracy.md.
+# at short budgets (2000 and 5000 steps on seeds 0-2; 10000 on two of three), not at this
+# full one (3.9e-4 to 1.07e-3, soft 3.6e-4 to 7.6e-4): docs/accuracy.md.
 problem burgers_hard
 
 const nu = 0.01 / pi
