@@ -401,13 +401,80 @@ def test_flux_forms_that_cannot_be_built_in():
     assert e.codes == ["E324"] and "same face" in e.diagnostics[0].message
     assert _err(b + "condition: y * dn(u) + u = 0 on x = 1 hard\n").codes == ["E324"]      # variable coefficient
     assert _err(b + "condition: dy(u) = 0 on x = 1 hard\n").codes == ["E324"]              # tangential
-    assert _err(b + "condition: d(u, x, 2) = 0 on x = 1 hard\n").codes == ["E324"]         # second order
+    assert _err(b + "condition: d(u, y, 2) = 0 on x = 1 hard\n").codes == ["E324"]         # second order, tangential
+    assert _err(b + "condition: d(u, x, 2) + u = 0 on x = 1 hard\n").codes == ["E324"]     # curvature mixed with the value
     assert _err(b + "condition: dn(u) = 0 on boundary hard\n").codes == ["E324"]           # adjacent faces
     assert _err(b + "condition: dn(u) = 0 on x = 0 hard\ncondition: dn(u) = 1 on x = 0 hard\n").codes == ["E325"]
     e = _err(b + "condition a: dn(u) = 1 on x = 0 hard\ncondition b: u = 0 on y = 0 hard\n")   # -u_x = 1 vs u_x = 0
     assert e.codes == ["E326"] and "`a`" in e.diagnostics[0].message and "`b`" in e.diagnostics[0].message
     stream = b.replace("equation mass: div(u, v) = 0", "equation mass: div(u, v) = 0 hard")
     assert _err(stream + "condition: dn(u) = 0 on x = 0 hard\n").codes == ["E331"]
+
+CURVE = """
+problem curve
+domain x in [0, 1]
+time   t in [0, 0.5]
+field u(x, t)
+equation: dt(u) + u * dx(u) = 0.01 * d(u, x, 2)
+condition walls: u = 0 on x = 0, x = 1 hard
+condition bent:  d(u, x, 2) = t on x = 0 hard
+condition flat:  d(u, x, 2) = -2 * t on x = 1 hard
+condition start: u = sin(pi * x) on t = 0 hard
+model u = mlp(width = 8, depth = 2)
+train:
+  points interior = 256
+  adam(lr = 1e-2) for 20 steps
+"""
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_curvature_and_value_hold_on_the_same_face(f64):
+    """`d(u, x, 2) = g` hard with `u = 0` hard on the same face (a simply supported end):
+    χ = (x − a)²/2·(1 − s)³ corrects the curvature and leaves the value, the slope and the
+    other face alone; the initial data stay exact."""
+    pb = _load(CURVE, f64)
+    assert pb.lowered.term_names == ["equation1"]
+    r = _rng(14)
+    for steps in (0, 20):
+        p = _params_for(CURVE, f64, steps)
+        t = r.random(N) * 0.5
+        for xv, g in ((0.0, t), (1.0, -2 * t)):
+            d = _derivs(pb, p, np.stack([np.full(N, xv), t], 1), [(0, 0), (2, 0)])
+            u, uxx = (np.asarray(d[k], np.float64)[:, 0] for k in ((0, 0), (2, 0)))
+            assert _rel(u, 1.0) <= TOL[f64]
+            assert _rel(uxx - g, np.abs(uxx) + np.abs(g)) <= TOL[f64] * 10
+        x = r.random(N)
+        g = np.sin(np.pi * x)
+        assert _rel(np.asarray(pb.predict(p, np.stack([x, np.zeros(N)], 1))["u"], np.float64) - g, g) <= TOL[f64]
+        d = _derivs(pb, p, r.random((N, 2)) * np.array([1.0, 0.5]), [(2, 0)])
+        assert np.abs(np.asarray(d[(2, 0)])).max() > 1e-2        # curved inside: not held by being flat
+
+
+def test_curvature_rewrite_matches_finite_differences_and_shows_in_ir():
+    pb = _load(CURVE, True)
+    text = ir_text(pb.ir, pb.lowered)
+    assert "(from `bent`: d(u, x, 2) = t on x = 0)" in text and "(from `flat`: d(u, x, 2) = -2*t on x = 1)" in text
+    p = _params(pb, 0)
+    X = _rng(15).random((64, 2)) * np.array([0.8, 0.4]) + np.array([0.1, 0.05])
+    d = _derivs(pb, p, X, [(1, 0), (0, 1), (2, 0)])
+    u = lambda Y: np.asarray(pb.predict(p, Y)["u"])
+    h, e = 1e-4, np.eye(2)
+    for i, k in ((0, (1, 0)), (1, (0, 1))):
+        fd = (u(X + h * e[i]) - u(X - h * e[i])) / (2 * h)
+        np.testing.assert_allclose(np.asarray(d[k])[:, 0], fd, rtol=1e-6, atol=1e-6)
+    fd2 = (u(X + h * e[0]) - 2 * u(X) + u(X - h * e[0])) / h ** 2
+    np.testing.assert_allclose(np.asarray(d[(2, 0)])[:, 0], fd2, rtol=1e-4, atol=1e-3)
+
+
+def test_curvature_forms_that_cannot_be_built_in():
+    base = CURVE.split("condition walls")[0] + "model u = mlp(width = 8, depth = 2)\n"
+    e = _err(base + "condition a: d(u, x, 2) = 1 on x = 0 hard\ncondition b: u = x * (1 - x) on t = 0 hard\n")
+    assert e.codes == ["E326"] and "`a`" in e.diagnostics[0].message and "`b`" in e.diagnostics[0].message   # −2 ≠ 1 at t = 0
+    start = "condition s: u = sin(pi * x) on t = 0 hard\n"
+    e = _err(base + start + "condition a: d(u, x, 2) = 0 on x = 0 hard\ncondition b: d(u, x, 2) = 1 on x = 0 hard\n")
+    assert e.codes == ["E325"]
+    pdeforge.loads(base + start + "condition a: dn(u) = -pi on x = 0 hard\ncondition b: d(u, x, 2) = 0 on x = 0, x = 1 hard\n", "<t>")
+
 
 # ---------------------------------------------------------------- algebraic constraints
 

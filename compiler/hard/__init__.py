@@ -5,7 +5,7 @@ loss terms, so they hold at every point by construction.
 - `distance`: values on the boundary pieces of shaped domains, with R-function distances;
 - `periodic`: periodic input embeddings;
 - `projection`: algebraic constraints on outputs (projection, bounds, simplex);
-- `neumann`: Neumann and Robin conditions on box faces, u = V + ψ·c;
+- `neumann`: Neumann, Robin and curvature conditions on box faces, u = V + ψ·c;
 - `stream`: divergence-free 2-D velocities from a stream function.
 
 `synthesize` builds the symbolic plan (`Hard`, kept in the IR); `Hard.embed` and

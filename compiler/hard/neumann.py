@@ -11,6 +11,10 @@ projected onto the face (a forward-mode jvp). ψ_a vanishes on x = a with unit s
 ψ_lo = (x − lo)(1 − s)², s = (x − lo)/L, and ψ_hi = (x − hi)(1 − r)², r = (hi − x)/L.
 Each also vanishes with zero slope on the opposite face, so the two faces of one
 coordinate are corrected independently, and a held value on the opposite face stays.
+A curvature condition γ·∂²u/∂x² = g on x = a is built in after the fluxes as
+u = V + χ_a(x)·(g/γ − ∂²V/∂x²(a, ·)), χ_a = (x − a)²/2·(1 − s)³ (s the distance from the
+face over L): zero value and slope with unit curvature on its face, zero to second order
+on the opposite one, so values and fluxes set before it stay (a simply supported end).
 Since ψ_a and c depend on different coordinates, Dirichlet data on the faces of other
 coordinates (and initial data) survive the correction exactly when they satisfy the
 condition where the faces meet — checked here, at compile time.
@@ -49,6 +53,7 @@ class FluxFace:
     gamma: float
     g: sp.Expr
     source: object           # the condition statement
+    order: int = 1           # 2: the curvature γ·∂²u/∂x² = g (α = 0)
 
     @property
     def value(self):
@@ -56,6 +61,10 @@ class FluxFace:
 
     def psi(self, c):
         L = self.hi - self.lo
+        if self.order == 2:       # χ: zero value and slope on its face, unit curvature; flat to second order on the other
+            s = (c - self.lo) / L if self.side == "lo" else (self.hi - c) / L
+            a = c - self.value
+            return 0.5 * a * a * (1.0 - s) ** 3
         if self.side == "lo":
             s = (c - self.lo) / L
             return (c - self.lo) * (1.0 - s) ** 2
@@ -64,6 +73,9 @@ class FluxFace:
 
     def sym_psi(self, c):
         lo, hi = sp.nsimplify(self.lo), sp.nsimplify(self.hi)
+        if self.order == 2:
+            s = (c - lo) / (hi - lo) if self.side == "lo" else (hi - c) / (hi - lo)
+            return (c - sp.nsimplify(self.value)) ** 2 / 2 * (1 - s) ** 3
         if self.side == "lo":
             return (c - lo) * ((hi - c) / (hi - lo)) ** 2
         return (c - hi) * ((c - lo) / (hi - lo)) ** 2
@@ -85,10 +97,14 @@ class Flux:
             e = jnp.asarray(np.eye(X.shape[-1])[f.index], X.dtype)
             Xa = X * (1.0 - e) + f.value * e       # not X.at[].set: jet (the Taylor pass) has no scatter rule
             e = jnp.broadcast_to(e, X.shape)
-            va, dva = jax.jvp(V, (Xa,), (e,))
             g = to_jax(f.g, env)
-            alpha = to_jax(f.alpha, env)
-            c = (g - alpha * va) * (1.0 / f.gamma) - dva
+            if f.order == 2:
+                d2va = jax.jvp(lambda Y: jax.jvp(V, (Y,), (e,))[1], (Xa,), (e,))[1]
+                c = g * (1.0 / f.gamma) - d2va
+            else:
+                va, dva = jax.jvp(V, (Xa,), (e,))
+                alpha = to_jax(f.alpha, env)
+                c = (g - alpha * va) * (1.0 / f.gamma) - dva
             u = u + f.psi(X[..., f.index]) * c
         return u
 
@@ -102,7 +118,7 @@ class Flux:
             x = S.coord[f.coord]
             a = sp.nsimplify(f.value)
             Va = base.subs(x, a)
-            dVa = sp.diff(base, x).subs(x, a)
+            dVa = sp.diff(base, x, f.order).subs(x, a)
             c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
             out.append(f"      + ({f.sym_psi(x)})*({c})")
             out.append(f"      (from {_name(f.source)}: {_cond_text(f, x)} on {f.coord} = {f.value:g})")
@@ -111,6 +127,8 @@ class Flux:
 
 def _cond_text(f, x):
     U = sp.Symbol("u")
+    if f.order == 2:
+        return f"{sp.nsimplify(f.gamma) * sp.Symbol(f'd(u, {x}, 2)')} = {f.g}"
     return f"{sp.nsimplify(f.alpha) * U + sp.nsimplify(f.gamma) * sp.Symbol(f'd{x}(u)')} = {f.g}"
 
 
@@ -133,7 +151,8 @@ def is_flux(cond, S, checked) -> bool:
 
 
 def _form(cond, face, S, checked):
-    """(field, α, γ, g) of α·u + γ·∂u/∂x = g on `face`, or a PdeError saying why it is no such form."""
+    """(field, α, γ, g, order) of α·u + γ·∂u/∂x = g (order 1) or γ·∂²u/∂x² = g (order 2, α = 0)
+    on `face`, or a PdeError saying why it is no such form."""
     if getattr(face, "coord", None) is None:
         raise error("E324", "a hard derivative condition is built in on the faces of a box only, where the normal is a coordinate axis",
                     cond.span, hint=_HINT)
@@ -149,13 +168,20 @@ def _form(cond, face, S, checked):
     if checked.coord(face.coord).is_time:
         raise error("E324", "a hard derivative condition is built in on spatial faces only (the initial rate `dt(u) = g` aside)",
                     cond.span, hint=_HINT)
-    U0, U1 = sp.Dummy("u"), sp.Dummy("ux")
-    e = expr.xreplace({sp.Derivative(u, x): U1})
+    U0, U1, U2 = sp.Dummy("u"), sp.Dummy("ux"), sp.Dummy("uxx")
+    e = expr.xreplace({sp.Derivative(u, (x, 2)): U2, sp.Derivative(u, x): U1})
     e = e.xreplace({u: U0})
     if e.atoms(sp.Derivative) or e.atoms(AppliedUndef) or e.has(Dn):
-        raise error("E324", f"only the derivative of `{fname}` normal to the face (`dn({fname})` or `d{face.coord}({fname})`) "
-                    f"can be built in on `{face.coord} = {face.value:g}`: a tangential or higher derivative has no closed form here",
-                    cond.span, hint=_HINT)
+        raise error("E324", f"only the derivatives of `{fname}` normal to the face (`dn({fname})`, `d{face.coord}({fname})` "
+                    f"or `d({fname}, {face.coord}, 2)`) can be built in on `{face.coord} = {face.value:g}`: a tangential, "
+                    "mixed or third derivative has no closed form here", cond.span, hint=_HINT)
+    order = 2 if e.has(U2) else 1
+    if order == 2:
+        if e.has(U0) or e.has(U1):
+            raise error("E324", f"a hard curvature condition must give `d({fname}, {face.coord}, 2)` alone, without "
+                        f"`{fname}` or its slope: the two corrections would undo each other", cond.span,
+                        hint=f"write the value or the slope as a condition of its own, or {_HINT}")
+        U1 = U2
     alpha, gamma = sp.expand(sp.diff(e, U0)), sp.expand(sp.diff(e, U1))
     if alpha.has(U0, U1) or gamma.has(U0, U1):
         raise error("E324", f"a hard Robin condition must be affine in `{fname}` and its normal derivative", cond.span, hint=_HINT)
@@ -169,7 +195,7 @@ def _form(cond, face, S, checked):
     if gnum == 0:
         raise error("E324", "this hard condition has no normal derivative left on the face", cond.span,
                     hint=f"write it as a value, `{fname} = ...`")
-    return fname, alpha, float(gnum), g
+    return fname, alpha, float(gnum), g, order
 
 
 def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
@@ -180,7 +206,7 @@ def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
     out = {}
     for cond, faces in flux_conds:
         for face in faces:
-            fname, alpha, gamma, g = _form(cond, face, S, checked)
+            fname, alpha, gamma, g, order = _form(cond, face, S, checked)
             co = checked.coord(face.coord)
             fl = out.setdefault(fname, Flux(fname))
             for other in fl.faces:
@@ -190,12 +216,13 @@ def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
                                 "so both hold only where the data happen to agree at the shared edge",
                                 cond.span, related=[(other.source.span, "the other condition")],
                                 hint="keep one of them hard and remove `hard` from the other, to train it as a loss term")
-                if other.side == face.side:
+                if other.side == face.side and other.order == order:
                     raise error("E325", f"two hard conditions set the derivative of `{fname}` on `{face.coord} = {face.value:g}`",
                                 cond.span, related=[(other.source.span, "the other condition")], hint="keep one of them")
-            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond))
+            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond, order))
     consts = S.const_values()
     for fname, fl in out.items():
+        fl.faces.sort(key=lambda f: f.order)     # curvature last: χ keeps every value and slope set before it
         _check_values(fl, checked, S, value_conds, consts)
         src = fl.faces[0].source
         for cond, f, x in pers:
@@ -223,7 +250,7 @@ def _check_values(fl, checked, S, value_conds, consts):
         x, a = S.coord[f.coord], sp.nsimplify(f.value)
         for (c2, side2), (data, cond, face2) in values.items():
             if c2 == f.coord:
-                if side2 == f.side:
+                if side2 == f.side and f.order == 1:
                     raise error("E324", f"`{fl.field}` has a hard value and a hard derivative condition on the same face "
                                 f"`{f.coord} = {f.value:g}`: the value fixes the field there, so only a Robin condition "
                                 "combining both could hold", f.source.span, related=[(cond.span, "the value condition")],
@@ -234,7 +261,7 @@ def _check_values(fl, checked, S, value_conds, consts):
             rate = rates.get((c2, side2))
             if rate is not None and t is not None and c2 == t.name:
                 w = w + (y - b) * rate[0].xreplace({y: b})
-            resid = f.alpha * w + f.gamma * sp.diff(w, x) - f.g
+            resid = f.alpha * w + f.gamma * sp.diff(w, x, f.order) - f.g
             checks = [resid.xreplace({x: a, y: b})]
             if rate is not None and t is not None and c2 == t.name:
                 checks.append(sp.diff(resid, y).xreplace({x: a, y: b}))
