@@ -442,7 +442,8 @@ def test_curvature_and_value_hold_on_the_same_face(f64):
             d = _derivs(pb, p, np.stack([np.full(N, xv), t], 1), [(0, 0), (2, 0)])
             u, uxx = (np.asarray(d[k], np.float64)[:, 0] for k in ((0, 0), (2, 0)))
             assert _rel(u, 1.0) <= TOL[f64]
-            assert _rel(uxx - g, np.abs(uxx) + np.abs(g)) <= TOL[f64] * 10
+            # a second derivative taken in float32 by the derivative engine: 2.3e-6 measured, so 1e-5 there
+            assert _rel(uxx - g, np.abs(uxx) + np.abs(g)) <= (TOL[f64] if f64 else 1e-5)
         x = r.random(N)
         g = np.sin(np.pi * x)
         assert _rel(np.asarray(pb.predict(p, np.stack([x, np.zeros(N)], 1))["u"], np.float64) - g, g) <= TOL[f64]
@@ -592,7 +593,7 @@ def test_initial_rate_mismatch_with_moving_wall():
 
 def test_unsupported_and_contradictory_forms():
     ok = BASE + "condition: u = 0 on t = 0\n"
-    assert _err(ok + "condition: d(u, x, 2) = 0 on x = 0 hard\n").codes == ["E324"]
+    assert _err(ok + "condition: d(u, x, 3) = 0 on x = 0 hard\n").codes == ["E324"]          # third order
     assert _err(ok + "condition: u * u = 1 on x = 0 hard\n").codes == ["E323"]
     e = _err(ok + "condition a: u = 0 on x = 0 hard\ncondition b: u = 1 on x = 0 hard\n")
     assert e.codes == ["E325"] and e.diagnostics[0].related
