@@ -179,7 +179,7 @@ def _form(cond, face, S, checked):
     if order == 2:
         if e.has(U0) or e.has(U1):
             raise error("E324", f"a hard curvature condition must give `d({fname}, {face.coord}, 2)` alone, without "
-                        f"`{fname}` or its slope: the two corrections would undo each other", cond.span,
+                        f"`{fname}` or its slope (combined forms are not built in yet)", cond.span,
                         hint=f"write the value or the slope as a condition of its own, or {_HINT}")
         U1 = U2
     alpha, gamma = sp.expand(sp.diff(e, U0)), sp.expand(sp.diff(e, U1))
