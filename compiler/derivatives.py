@@ -168,13 +168,30 @@ def _read(env, x):
     return env[x]
 
 
-def _vm(f, c, v):
+def _const(*xs):
+    """Whether every operand is known at trace time (a unit seed, a mask, a literal)."""
+    return all(not isinstance(x, jax.core.Tracer) for x in xs)
+
+
+def _now(f, *xs):
+    """f(*xs) on constant operands, evaluated at trace time rather than staged, so that a
+    coefficient that comes out exactly zero is known to be zero (None) and skipped: the
+    seed along x of a face point X·(1 − e_x) + a·e_x, whose whole branch of the model
+    (a hard Neumann or curvature correction) then costs no Taylor tower along x."""
+    with jax.ensure_compile_time_eval():
+        out = f(*xs)
+    return None if not np.any(np.asarray(out)) else out
+
+
+def _vm(f, c, v, const=False):
     """Apply a linear map f (written for one array like the primal v) to a coefficient:
     stacked (M, ...) for a group of M directions, or unstacked (shape of v) for a group
-    of one — no size-1 axis, which would make XLA copy every (N, 1, w) tensor."""
+    of one — no size-1 axis, which would make XLA copy every (N, 1, w) tensor. `const`:
+    f's other operands are constants, so a constant coefficient is mapped at trace time."""
     if c is None:
         return None
-    return jax.vmap(f)(c) if jnp.ndim(c) > jnp.ndim(v) else f(c)
+    g = (lambda c: jax.vmap(f)(c)) if jnp.ndim(c) > jnp.ndim(v) else f
+    return _now(g, c) if const and _const(c) else g(c)
 
 
 def _add(a, b):
@@ -319,10 +336,11 @@ def _mul(a, b, v_out):
     return _T(v_out, tow, lap)
 
 
-def _linear(f, t: _T, v_out):
-    """A map that is linear in the tracked value (constants already bound into f)."""
-    return _T(v_out, [[_vm(f, c, t.v) for c in cs] for cs in t.tow],
-              [(_vm(f, J, t.v), None if L is None else f(L)) for J, L in t.lap])
+def _linear(f, t: _T, v_out, const=False):
+    """A map that is linear in the tracked value (other operands already bound into f;
+    `const`: they are all constants)."""
+    return _T(v_out, [[_vm(f, c, t.v, const) for c in cs] for cs in t.tow],
+              [(_vm(f, J, t.v, const), _vm(f, L, L, const)) for J, L in t.lap])
 
 
 def _eval_jaxpr(jaxpr, consts, args):
@@ -360,16 +378,21 @@ def _eqn(eqn, ins):
             return _eval_jaxpr(closed.jaxpr, closed.consts, ins[: len(closed.jaxpr.invars)] if name.startswith("custom") else ins)
         return _eval_jaxpr(sub, [], ins)
     if not tracked:
-        out = prim.bind(*prims, **params)
+        if _const(*prims):           # masks and seeds stay constants (see _now)
+            with jax.ensure_compile_time_eval():
+                out = prim.bind(*prims, **params)
+        else:
+            out = prim.bind(*prims, **params)
         return out if prim.multiple_results else [out]
     if prim.multiple_results:
         raise Unsupported(name)
     v_out = prim.bind(*prims, **params)
+    const = _const(*(p for i, p in enumerate(prims) if i not in tracked))
     if name in ("add", "add_any", "sub"):
         if len(tracked) == 1:
             t = ins[tracked[0]]
             if name == "sub" and tracked[0] == 1:
-                return [_linear(lambda x: -x, t, v_out)]
+                return [_linear(lambda x: -x, t, v_out, True)]
             return [_T(v_out, t.tow, t.lap)]
         a, b = ins
         sgn = -1 if name == "sub" else 1
@@ -378,16 +401,16 @@ def _eqn(eqn, ins):
                for (Ja, La), (Jb, Lb) in zip(a.lap, b.lap)]
         return [_T(v_out, tow, lap)]
     if name == "neg":
-        return [_linear(lambda x: -x, ins[0], v_out)]
+        return [_linear(lambda x: -x, ins[0], v_out, True)]
     if name == "mul":
         if len(tracked) == 2:
             return [_mul(ins[0], ins[1], v_out)]
         c = prims[1 - tracked[0]]
-        return [_linear(lambda x: x * c, ins[tracked[0]], v_out)]
+        return [_linear(lambda x: x * c, ins[tracked[0]], v_out, const)]
     if name == "div":
         if tracked == [0]:
             c = prims[1]
-            return [_linear(lambda x: x / c, ins[0], v_out)]
+            return [_linear(lambda x: x / c, ins[0], v_out, const)]
         # a / b = a · (1/b)
         rec = _unary(lax.integer_pow_p, [prims[1]], 0, {"y": -1}, ins[1], 1 / prims[1])
         if tracked == [1]:
@@ -403,7 +426,7 @@ def _eqn(eqn, ins):
             a = list(prims)
             a[i] = x
             return prim.bind(*a, **params)
-        return [_linear(f, ins[i], v_out)]
+        return [_linear(f, ins[i], v_out, const)]
     if name in _LINEAR_STRUCT or name in ("gather", "dynamic_slice", "select_n", "concatenate", "stack", "pad",
                                           "dynamic_update_slice"):
         if name in ("gather", "dynamic_slice") and tracked != [0]:
@@ -423,7 +446,7 @@ def _eqn(eqn, ins):
             data = {0}
         if name == "dynamic_update_slice":
             data = {0, 1}
-        return [_joint_linear(prim, params, ins, prims, tracked, data, v_out)]
+        return [_joint_linear(prim, params, ins, prims, tracked, data, v_out, const)]
     if name in _ELEMENTWISE:
         if len(tracked) != 1:
             raise Unsupported(f"{name} of two input-dependent operands")
@@ -433,7 +456,7 @@ def _eqn(eqn, ins):
     raise Unsupported(name)
 
 
-def _joint_linear(prim, params, ins, prims, tracked, data, v_out):
+def _joint_linear(prim, params, ins, prims, tracked, data, v_out, const=False):
     """Coefficients of an op linear in its `data` operands (others fixed, e.g. indices,
     a predicate, a padding value — which becomes 0 for coefficients)."""
     t0 = ins[tracked[0]]
@@ -460,7 +483,8 @@ def _joint_linear(prim, params, ins, prims, tracked, data, v_out):
                 z = jnp.zeros_like(prims[i])
                 c = jnp.broadcast_to(z, (c0.shape[0],) + z.shape) if stacked else z
             xs.append(c)
-        return jax.vmap(f)(*xs) if stacked else f(*xs)
+        g = (lambda *xs: jax.vmap(f)(*xs)) if stacked else f
+        return _now(g, *xs) if const and _const(*xs) else g(*xs)
 
     tow = [[coef(lambda t, g=g, n=n: t.tow[g][n]) for n in range(len(cs))] for g, cs in enumerate(t0.tow)]
     lap = [(coef(lambda t, l=l: t.lap[l][0]), coef(lambda t, l=l: t.lap[l][1])) for l in range(len(t0.lap))]
@@ -530,8 +554,8 @@ def _fused_fn(fn, plan, dtype):
                 i, j = [c for c in range(D) if a[c]]
                 where[a] = (g, len(dirs))
                 dirs.append(_unit(D, i, dtype) + _unit(D, j, dtype))
-        tower_specs.append((jnp.asarray(np.stack(dirs)), K))
-    lap_exact = jnp.asarray(np.stack([_unit(D, i, dtype) for i in plan.spatial])) if plan.laps and 0 in plan.laps else None
+        tower_specs.append((np.stack(dirs), K))      # numpy: seeds stay trace-time constants (_now)
+    lap_exact = np.stack([_unit(D, i, dtype) for i in plan.spatial]) if plan.laps and 0 in plan.laps else None
     return tower_specs, where, lap_exact, from_lap
 
 

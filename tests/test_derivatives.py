@@ -71,6 +71,42 @@ def test_pure_and_mixed_partials_match_nested_grad():
             np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-11, err_msg=str(a))
 
 
+def _count(jaxpr, name):
+    n = 0
+    for e in jaxpr.eqns:
+        n += e.primitive.name == name
+        for p in e.params.values():
+            for sub in p if isinstance(p, (list, tuple)) else [p]:
+                if hasattr(sub, "eqns"):
+                    n += _count(sub, name)
+                elif hasattr(sub, "jaxpr"):
+                    n += _count(sub.jaxpr, name)
+    return n
+
+
+def test_a_branch_on_a_face_carries_no_tower_along_its_normal():
+    """G(X) = F(X) + F(X·(1 − e_x) + a·e_x), the shape of a hard flux or curvature layer: the
+    seed along x is zero on the face branch, known at trace time, so that branch costs what
+    F with the y-tangent alone costs (counted in matrix products); the mask passed as data
+    instead (not known) costs the full towers. Derivatives match nested grad either way."""
+    F = _net(jax.random.PRNGKey(1), width=8)
+    e = np.eye(D)[0]
+    G = lambda X: F(X) + F(X * (1.0 - e) + 0.5 * e)
+    keys = [(2, 0, 0), (0, 1, 0), (1, 0, 0)]
+    plan = Plan.of(keys, D)
+    X = jax.random.normal(jax.random.PRNGKey(2), (5, D), jnp.float64)
+    def n(fn, p):      # fn(X) gives the function to differentiate, X the traced batch
+        return _count(jax.make_jaxpr(lambda X: evaluate(fn(X), X, p))(X).jaxpr, "dot_general")
+    data = lambda X: lambda Y: F(Y) + F(Y * (1.0 - X[0, 0] / X[0, 0] * e) + 0.5 * e)   # the mask, traced
+    face = n(lambda _: G, plan) - n(lambda _: F, plan)
+    assert face == n(lambda _: F, Plan.of([(0, 1, 0)], D))
+    assert face < n(data, plan) - n(lambda _: F, plan)
+    out = jax.jit(lambda X: evaluate(G, X, plan))(X)
+    assert plan.fused
+    for a in keys:
+        np.testing.assert_allclose(out[a][:, 1], _nested_grad(G, a, 1)(X), rtol=1e-9, atol=1e-11, err_msg=str(a))
+
+
 @pytest.mark.parametrize("d", [2, 7])
 def test_forward_laplacian_is_trace_of_hessian(d):
     F = _net(jax.random.PRNGKey(3), D=d, width=16, m=1)
