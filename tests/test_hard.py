@@ -474,7 +474,40 @@ def test_curvature_forms_that_cannot_be_built_in():
     start = "condition s: u = sin(pi * x) on t = 0 hard\n"
     e = _err(base + start + "condition a: d(u, x, 2) = 0 on x = 0 hard\ncondition b: d(u, x, 2) = 1 on x = 0 hard\n")
     assert e.codes == ["E325"]
-    pdeforge.loads(base + start + "condition a: dn(u) = -pi on x = 0 hard\ncondition b: d(u, x, 2) = 0 on x = 0, x = 1 hard\n", "<t>")
+
+
+CURVE_FLUX = CURVE.split("condition walls")[0] + """condition start: u = sin(pi * x) on t = 0 hard
+condition slope: dn(u) = -pi on x = 0 hard
+condition bent:  d(u, x, 2) = -t on x = 0, x = 1 hard
+model u = mlp(width = 8, depth = 2)
+train:
+  points interior = 256
+  adam(lr = 1e-2) for 20 steps
+"""
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_curvature_holds_with_a_flux_on_the_same_coordinate(f64):
+    """A slope and curvatures on the faces of one coordinate: the curvature layer sees the
+    flux correction made before it (ψ'' ≠ 0 on both faces), so both hold — on the flux's own
+    face and on the opposite one; the initial data stay exact."""
+    pb = _load(CURVE_FLUX, f64)
+    assert pb.lowered.term_names == ["equation1"]
+    r = _rng(16)
+    for steps in (0, 20):
+        p = _params_for(CURVE_FLUX, f64, steps)
+        t = r.random(N) * 0.5
+        for xv in (0.0, 1.0):
+            d = _derivs(pb, p, np.stack([np.full(N, xv), t], 1), [(1, 0), (2, 0)])
+            ux, uxx = (np.asarray(d[k], np.float64)[:, 0] for k in ((1, 0), (2, 0)))
+            assert _rel(uxx + t, np.abs(uxx) + t) <= (TOL[f64] if f64 else 1e-5)
+            if xv == 0.0:
+                assert _rel(ux - np.pi, np.pi) <= TOL[f64]
+            else:
+                assert np.abs(ux - np.pi).max() > 1e-3          # the slope is held on x = 0 only
+        x = r.random(N)
+        g = np.sin(np.pi * x)
+        assert _rel(np.asarray(pb.predict(p, np.stack([x, np.zeros(N)], 1))["u"], np.float64) - g, g) <= TOL[f64]
 
 
 # ---------------------------------------------------------------- algebraic constraints

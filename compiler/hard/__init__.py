@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
+import jax
 import jax.numpy as jnp
 import sympy as sp
+from jax.experimental import jet
 
 from pdeforge.dsl.diagnostics import error
 from . import dirichlet, distance, neumann, periodic, projection, stream
@@ -66,10 +70,22 @@ class Hard:
         if not rws and not lays and not fls:
             return net
 
-        def V(j):
-            # the field before its flux layer, as a function of X: the layer evaluates it on the face
+        def taylor(j):
+            """[V, ∂V, …, ∂ᵏV] along e at face points, V the field before its flux layer. When
+            V = g + φ·N with φ = 0 on the face, ∂ⁿV = ∂ⁿg + Σ_{i≥1} C(n,i) ∂ⁱφ ∂ⁿ⁻ⁱN needs N only
+            to order k − 1: the curvature layer costs one jvp of the network, not a second-order tower."""
             rw = self.rewrites.get(m.fields[j])
-            return lambda Xp: rw.jax(Xp, net(Xp)[..., j], coord_env(Xp), to_jax) if rw else net(Xp)[..., j]
+            col = lambda Xp: net(Xp)[..., j]
+
+            def at(face, Xa, e, k):
+                if rw is None:
+                    return _series(col, Xa, e, k)
+                if not (hasattr(rw, "vanishes_on") and rw.vanishes_on(face.coord, face.side)):
+                    return _series(lambda Xp: rw.jax(Xp, col(Xp), coord_env(Xp), to_jax), Xa, e, k)
+                gs, ps = (_series(lambda Xp, i=i: rw.parts(Xp, coord_env(Xp), to_jax)[i], Xa, e, k) for i in (0, 1))
+                ns = _series(col, Xa, e, k - 1)
+                return [gs[n] + sum(math.comb(n, i) * ps[i] * ns[n - i] for i in range(1, n + 1)) for n in range(k + 1)]
+            return at
 
         def F(X):
             Y = net(X)
@@ -79,7 +95,7 @@ class Hard:
                 for j, rw in rws:
                     cols[j] = rw.jax(X, cols[j], env, to_jax)
                 for j, fl in fls:
-                    cols[j] = fl.jax(X, cols[j], V(j), env, to_jax)
+                    cols[j] = fl.jax(X, cols[j], taylor(j), env, to_jax)
                 Y = jnp.stack(cols, axis=-1)
             for lay in lays:
                 Y = lay.jax(X, Y, env, to_jax)
@@ -107,6 +123,16 @@ class Hard:
             out.append(f"  model {lay.model} output {lay.kind} layer (from {', '.join(_name(s) for s in lay.sources)}):")
             out += ["    " + s for s in lay.describe()]
         return out
+
+
+def _series(fn, Y, e, k):
+    """[fn, ∂fn, …, ∂ᵏfn] at Y along e (forward mode: a jvp, or a jet tower for k ≥ 2)."""
+    if k == 0:
+        return [fn(Y)]
+    if k == 1:
+        return list(jax.jvp(fn, (Y,), (e,)))
+    v, s = jet.jet(fn, (Y,), ([e] + [jnp.zeros_like(Y)] * (k - 1),))
+    return [v] + list(s)
 
 
 def _name(stmt):

@@ -63,6 +63,15 @@ class Rewrite:
 
     def jax(self, X, N, env, to_jax):
         """The constrained field at X (problem coordinates) from the network output N (n,)."""
+        g, phi = self.parts(X, env, to_jax)
+        return g + phi * N
+
+    def vanishes_on(self, coord, side) -> bool:
+        """Whether φ is zero on the face `coord` = lo/hi (that face's value is held)."""
+        return any(ax.coord == coord and side in ax.sides and not ax.rate for ax in self.axes)
+
+    def parts(self, X, env, to_jax):
+        """(g, φ) at X."""
         g = 0.0
         for sign, ws, data in self.terms:
             v = to_jax(data, env)
@@ -72,7 +81,7 @@ class Rewrite:
         phi = 1.0
         for ax in self.axes:
             phi = phi * _factor(X[..., ax.index], ax)
-        return g + phi * N
+        return g, phi
 
 
 def _weight(c, ax, kind):

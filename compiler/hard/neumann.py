@@ -71,6 +71,11 @@ class FluxFace:
         r = (self.hi - c) / L
         return (c - self.hi) * (1.0 - r) ** 2
 
+    def psi_dd(self, a) -> float:
+        """ψ''(a): the curvature this face's correction adds at x = a."""
+        c = sp.Symbol("c")
+        return float(sp.diff(self.sym_psi(c), c, 2).subs(c, sp.nsimplify(a)))
+
     def sym_psi(self, c):
         lo, hi = sp.nsimplify(self.lo), sp.nsimplify(self.hi)
         if self.order == 2:
@@ -91,20 +96,27 @@ class Flux:
     def sources(self):
         return [f.source for f in self.faces]
 
-    def jax(self, X, u, V, env, to_jax):
-        """The constrained field at X from u = V(X) (n,) and V itself (X -> (n,))."""
+    def jax(self, X, u, taylor, env, to_jax):
+        """The constrained field at X from u = V(X) (n,); taylor(face, Xa, e, k) gives
+        [V, ∂V/∂x, …, ∂ᵏV/∂xᵏ] at the face points Xa, x along e."""
+        fluxes = []          # (face, c): their ψ'' adds to the curvature on this coordinate's faces
         for f in self.faces:
             e = jnp.asarray(np.eye(X.shape[-1])[f.index], X.dtype)
             Xa = X * (1.0 - e) + f.value * e       # not X.at[].set: jet (the Taylor pass) has no scatter rule
             e = jnp.broadcast_to(e, X.shape)
             g = to_jax(f.g, env)
             if f.order == 2:
-                d2va = jax.jvp(lambda Y: jax.jvp(V, (Y,), (e,))[1], (Xa,), (e,))[1]
+                # the field before this layer is V + Σ ψ_b·c_b (flux faces sorted first); each c_b is
+                # free of x, so its curvature on this face is Σ ψ_b''(a)·c_b, with the c_b already made
+                d2va = taylor(f, Xa, e, 2)[2]
+                for b, cb in fluxes:
+                    d2va = d2va + b.psi_dd(f.value) * cb
                 c = g * (1.0 / f.gamma) - d2va
             else:
-                va, dva = jax.jvp(V, (Xa,), (e,))
+                va, dva = taylor(f, Xa, e, 1)
                 alpha = to_jax(f.alpha, env)
                 c = (g - alpha * va) * (1.0 / f.gamma) - dva
+                fluxes.append((f, c))
             u = u + f.psi(X[..., f.index]) * c
         return u
 
@@ -114,12 +126,15 @@ class Flux:
         V = sp.Function(f"N_{self.field}")(*args)
         base = rewrite.g + rewrite.phi * V if rewrite is not None else V
         out = [f"  {u} = {base} + corrections:"]
+        fluxed = base          # the field with the flux corrections made so far (curvature comes after them)
         for f in self.faces:
             x = S.coord[f.coord]
             a = sp.nsimplify(f.value)
             Va = base.subs(x, a)
-            dVa = sp.diff(base, x, f.order).subs(x, a)
+            dVa = sp.diff(base if f.order == 1 else fluxed, x, f.order).subs(x, a)
             c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
+            if f.order == 1:
+                fluxed = fluxed + f.sym_psi(x) * c
             out.append(f"      + ({f.sym_psi(x)})*({c})")
             out.append(f"      (from {_name(f.source)}: {_cond_text(f, x)} on {f.coord} = {f.value:g})")
         return out
