@@ -402,7 +402,8 @@ def test_flux_forms_that_cannot_be_built_in():
     assert _err(b + "condition: y * dn(u) + u = 0 on x = 1 hard\n").codes == ["E324"]      # variable coefficient
     assert _err(b + "condition: dy(u) = 0 on x = 1 hard\n").codes == ["E324"]              # tangential
     assert _err(b + "condition: d(u, y, 2) = 0 on x = 1 hard\n").codes == ["E324"]         # second order, tangential
-    assert _err(b + "condition: d(u, x, 2) + u = 0 on x = 1 hard\n").codes == ["E324"]     # curvature mixed with the value
+    assert _err(b + "condition: d(u, x, 2) + u * dx(u) = 0 on x = 1 hard\n").codes == ["E324"]   # not affine
+    assert _err(b + "condition: y * d(u, x, 2) + u = 0 on x = 1 hard\n").codes == ["E324"]       # variable γ
     assert _err(b + "condition: dn(u) = 0 on boundary hard\n").codes == ["E324"]           # adjacent faces
     assert _err(b + "condition: dn(u) = 0 on x = 0 hard\ncondition: dn(u) = 1 on x = 0 hard\n").codes == ["E325"]
     e = _err(b + "condition a: dn(u) = 1 on x = 0 hard\ncondition b: u = 0 on y = 0 hard\n")   # -u_x = 1 vs u_x = 0
@@ -484,6 +485,45 @@ train:
   points interior = 256
   adam(lr = 1e-2) for 20 steps
 """
+
+
+CURVE_ROBIN = CURVE.split("condition walls")[0] + """condition start: u = sin(pi * x) on t = 0 hard
+condition slope: dn(u) = -pi on x = 0 hard
+condition a: d(u, x, 2) + 2 * u - t * dx(u) = t on x = 0 hard
+condition b: d(u, x, 2) + u = 0 on x = 1 hard
+model u = mlp(width = 8, depth = 2)
+train:
+  points interior = 256
+  adam(lr = 1e-2) for 20 steps
+"""
+
+
+@pytest.mark.parametrize("f64", [True, False])
+def test_curvature_combined_with_value_and_slope_holds(f64):
+    """α·u + β·dx(u) + γ·d(u, x, 2) = g hard: χ keeps u and dx(u) on the face, so c = (g − αV − βV_x)/γ − V_xx
+    holds it — with a slope held on the same face (its ψ' and ψ'' enter V_x and V_xx there)."""
+    pb = _load(CURVE_ROBIN, f64)
+    assert pb.lowered.term_names == ["equation1"]
+    r = _rng(17)
+    for steps in (0, 20):
+        p = _params_for(CURVE_ROBIN, f64, steps)
+        t = r.random(N) * 0.5
+        for xv in (0.0, 1.0):
+            d = _derivs(pb, p, np.stack([np.full(N, xv), t], 1), [(0, 0), (1, 0), (2, 0)])
+            u, ux, uxx = (np.asarray(d[k], np.float64)[:, 0] for k in ((0, 0), (1, 0), (2, 0)))
+            if xv == 0.0:
+                lhs, g = uxx + 2 * u - t * ux, t
+                assert _rel(ux - np.pi, np.pi) <= TOL[f64]
+            else:
+                lhs, g = uxx + u, 0 * t
+            scale = np.abs(uxx) + np.abs(u) + np.abs(ux) + np.abs(g)
+            assert _rel(lhs - g, scale) <= (TOL[f64] if f64 else 1e-5)
+            assert np.abs(u).max() > 1e-3 and np.abs(uxx).max() > 1e-3      # not held by being zero
+        x = r.random(N)
+        g = np.sin(np.pi * x)
+        assert _rel(np.asarray(pb.predict(p, np.stack([x, np.zeros(N)], 1))["u"], np.float64) - g, g) <= TOL[f64]
+    e = _err(CURVE_ROBIN.replace("2 * u - t * dx(u) = t", "2 * u - dx(u) = t"))     # −π ≠ 0 at t = 0
+    assert e.codes == ["E326"] and "`a`" in e.diagnostics[0].message and "`start`" in e.diagnostics[0].message
 
 
 @pytest.mark.parametrize("f64", [True, False])

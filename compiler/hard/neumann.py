@@ -11,10 +11,11 @@ projected onto the face (a forward-mode jvp). ψ_a vanishes on x = a with unit s
 ψ_lo = (x − lo)(1 − s)², s = (x − lo)/L, and ψ_hi = (x − hi)(1 − r)², r = (hi − x)/L.
 Each also vanishes with zero slope on the opposite face, so the two faces of one
 coordinate are corrected independently, and a held value on the opposite face stays.
-A curvature condition γ·∂²u/∂x² = g on x = a is built in after the fluxes as
-u = V + χ_a(x)·(g/γ − ∂²V/∂x²(a, ·)), χ_a = (x − a)²/2·(1 − s)³ (s the distance from the
-face over L): zero value and slope with unit curvature on its face, zero to second order
-on the opposite one, so values and fluxes set before it stay (a simply supported end).
+A curvature condition α·u + β·∂u/∂x + γ·∂²u/∂x² = g on x = a is built in after the fluxes as
+u = V + χ_a(x)·c, c = (g − α·V − β·∂V/∂x)/γ − ∂²V/∂x² (at (a, ·); V here includes the flux
+corrections), χ_a = (x − a)²/2·(1 − s)³ (s the distance from the face over L): zero value and
+slope with unit curvature on its face, zero to second order on the opposite one, so values and
+fluxes set before it stay (a simply supported end), and so do the u and ∂u/∂x that c uses.
 Since ψ_a and c depend on different coordinates, Dirichlet data on the faces of other
 coordinates (and initial data) survive the correction exactly when they satisfy the
 condition where the faces meet — checked here, at compile time.
@@ -43,7 +44,8 @@ _HINT = "remove `hard` to train this condition as a loss term"
 
 @dataclass
 class FluxFace:
-    """α·u + γ·∂u/∂x = g on one face; α, g are sympy expressions free of x, γ a number."""
+    """α·u + γ·∂u/∂x = g (order 1) or α·u + β·∂u/∂x + γ·∂²u/∂x² = g (order 2) on one face;
+    α, β, g are sympy expressions free of x, γ a number."""
     coord: str
     index: int               # column in the problem's coordinates
     lo: float
@@ -53,7 +55,8 @@ class FluxFace:
     gamma: float
     g: sp.Expr
     source: object           # the condition statement
-    order: int = 1           # 2: the curvature γ·∂²u/∂x² = g (α = 0)
+    order: int = 1           # 2: a curvature condition, γ the coefficient of ∂²u/∂x²
+    beta: sp.Expr = sp.Integer(0)     # order 2: the coefficient of ∂u/∂x
 
     @property
     def value(self):
@@ -71,10 +74,10 @@ class FluxFace:
         r = (self.hi - c) / L
         return (c - self.hi) * (1.0 - r) ** 2
 
-    def psi_dd(self, a) -> float:
-        """ψ''(a): the curvature this face's correction adds at x = a."""
+    def psi_d(self, a, n) -> float:
+        """∂ⁿψ(a): what this face's correction adds per unit c to the n-th derivative at x = a."""
         c = sp.Symbol("c")
-        return float(sp.diff(self.sym_psi(c), c, 2).subs(c, sp.nsimplify(a)))
+        return float(sp.diff(self.sym_psi(c), c, n).subs(c, sp.nsimplify(a)))
 
     def sym_psi(self, c):
         lo, hi = sp.nsimplify(self.lo), sp.nsimplify(self.hi)
@@ -107,11 +110,17 @@ class Flux:
             g = to_jax(f.g, env)
             if f.order == 2:
                 # the field before this layer is V + Σ ψ_b·c_b (flux faces sorted first); each c_b is
-                # free of x, so its curvature on this face is Σ ψ_b''(a)·c_b, with the c_b already made
-                d2va = taylor(f, Xa, e, 2)[2]
+                # free of x, so its n-th derivative on this face is Σ ∂ⁿψ_b(a)·c_b (ψ_b(a) = 0)
+                va, dva, d2va = taylor(f, Xa, e, 2)
                 for b, cb in fluxes:
-                    d2va = d2va + b.psi_dd(f.value) * cb
-                c = g * (1.0 / f.gamma) - d2va
+                    dva = dva + b.psi_d(f.value, 1) * cb
+                    d2va = d2va + b.psi_d(f.value, 2) * cb
+                rhs = g
+                if f.alpha != 0:
+                    rhs = rhs - to_jax(f.alpha, env) * va
+                if f.beta != 0:
+                    rhs = rhs - to_jax(f.beta, env) * dva
+                c = rhs * (1.0 / f.gamma) - d2va
             else:
                 va, dva = taylor(f, Xa, e, 1)
                 alpha = to_jax(f.alpha, env)
@@ -130,9 +139,12 @@ class Flux:
         for f in self.faces:
             x = S.coord[f.coord]
             a = sp.nsimplify(f.value)
-            Va = base.subs(x, a)
-            dVa = sp.diff(base if f.order == 1 else fluxed, x, f.order).subs(x, a)
-            c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
+            V = base if f.order == 1 else fluxed
+            Va, dVa, d2Va = (sp.diff(V, x, n).subs(x, a) for n in range(3))
+            if f.order == 1:
+                c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
+            else:
+                c = (f.g - f.alpha * Va - f.beta * dVa) / sp.nsimplify(f.gamma) - d2Va
             if f.order == 1:
                 fluxed = fluxed + f.sym_psi(x) * c
             out.append(f"      + ({f.sym_psi(x)})*({c})")
@@ -143,7 +155,8 @@ class Flux:
 def _cond_text(f, x):
     U = sp.Symbol("u")
     if f.order == 2:
-        return f"{sp.nsimplify(f.gamma) * sp.Symbol(f'd(u, {x}, 2)')} = {f.g}"
+        lhs = sp.nsimplify(f.alpha) * U + f.beta * sp.Symbol(f"d{x}(u)") + sp.nsimplify(f.gamma) * sp.Symbol(f"d(u, {x}, 2)")
+        return f"{lhs} = {f.g}"
     return f"{sp.nsimplify(f.alpha) * U + sp.nsimplify(f.gamma) * sp.Symbol(f'd{x}(u)')} = {f.g}"
 
 
@@ -166,8 +179,8 @@ def is_flux(cond, S, checked) -> bool:
 
 
 def _form(cond, face, S, checked):
-    """(field, α, γ, g, order) of α·u + γ·∂u/∂x = g (order 1) or γ·∂²u/∂x² = g (order 2, α = 0)
-    on `face`, or a PdeError saying why it is no such form."""
+    """(field, α, β, γ, g, order) of α·u + γ·∂u/∂x = g (order 1, β = 0) or
+    α·u + β·∂u/∂x + γ·∂²u/∂x² = g (order 2) on `face`, or a PdeError saying why it is no such form."""
     if getattr(face, "coord", None) is None:
         raise error("E324", "a hard derivative condition is built in on the faces of a box only, where the normal is a coordinate axis",
                     cond.span, hint=_HINT)
@@ -191,18 +204,15 @@ def _form(cond, face, S, checked):
                     f"or `d({fname}, {face.coord}, 2)`) can be built in on `{face.coord} = {face.value:g}`: a tangential, "
                     "mixed or third derivative has no closed form here", cond.span, hint=_HINT)
     order = 2 if e.has(U2) else 1
-    if order == 2:
-        if e.has(U0) or e.has(U1):
-            raise error("E324", f"a hard curvature condition must give `d({fname}, {face.coord}, 2)` alone, without "
-                        f"`{fname}` or its slope (combined forms are not built in yet)", cond.span,
-                        hint=f"write the value or the slope as a condition of its own, or {_HINT}")
-        U1 = U2
-    alpha, gamma = sp.expand(sp.diff(e, U0)), sp.expand(sp.diff(e, U1))
-    if alpha.has(U0, U1) or gamma.has(U0, U1):
-        raise error("E324", f"a hard Robin condition must be affine in `{fname}` and its normal derivative", cond.span, hint=_HINT)
-    g = sp.expand(-e.xreplace({U0: 0, U1: 0}))
+    alpha = sp.expand(sp.diff(e, U0))
+    beta = sp.expand(sp.diff(e, U1)) if order == 2 else sp.Integer(0)
+    gamma = sp.expand(sp.diff(e, U2 if order == 2 else U1))
+    if any(q.has(U0, U1, U2) for q in (alpha, beta, gamma)):
+        raise error("E324", f"a hard Robin or curvature condition must be affine in `{fname}` and its normal derivatives",
+                    cond.span, hint=_HINT)
+    g = sp.expand(-e.xreplace({U0: 0, U1: 0, U2: 0}))
     a = sp.nsimplify(face.value)
-    alpha, gamma, g = (q.xreplace({x: a}) for q in (alpha, gamma, g))
+    alpha, beta, gamma, g = (q.xreplace({x: a}) for q in (alpha, beta, gamma, g))
     gnum = gamma.xreplace(S.const_values())
     if gnum.free_symbols or not gnum.is_number:
         raise error("E324", "the coefficient of the normal derivative in a hard Robin condition must be a constant",
@@ -210,7 +220,7 @@ def _form(cond, face, S, checked):
     if gnum == 0:
         raise error("E324", "this hard condition has no normal derivative left on the face", cond.span,
                     hint=f"write it as a value, `{fname} = ...`")
-    return fname, alpha, float(gnum), g, order
+    return fname, alpha, beta, float(gnum), g, order
 
 
 def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
@@ -221,7 +231,7 @@ def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
     out = {}
     for cond, faces in flux_conds:
         for face in faces:
-            fname, alpha, gamma, g, order = _form(cond, face, S, checked)
+            fname, alpha, beta, gamma, g, order = _form(cond, face, S, checked)
             co = checked.coord(face.coord)
             fl = out.setdefault(fname, Flux(fname))
             for other in fl.faces:
@@ -234,7 +244,7 @@ def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
                 if other.side == face.side and other.order == order:
                     raise error("E325", f"two hard conditions set the derivative of `{fname}` on `{face.coord} = {face.value:g}`",
                                 cond.span, related=[(other.source.span, "the other condition")], hint="keep one of them")
-            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond, order))
+            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond, order, beta))
     consts = S.const_values()
     for fname, fl in out.items():
         fl.faces.sort(key=lambda f: f.order)     # curvature last: χ keeps every value and slope set before it
@@ -276,7 +286,7 @@ def _check_values(fl, checked, S, value_conds, consts):
             rate = rates.get((c2, side2))
             if rate is not None and t is not None and c2 == t.name:
                 w = w + (y - b) * rate[0].xreplace({y: b})
-            resid = f.alpha * w + f.gamma * sp.diff(w, x, f.order) - f.g
+            resid = f.alpha * w + f.beta * sp.diff(w, x) + f.gamma * sp.diff(w, x, f.order) - f.g
             checks = [resid.xreplace({x: a, y: b})]
             if rate is not None and t is not None and c2 == t.name:
                 checks.append(sp.diff(resid, y).xreplace({x: a, y: b}))
