@@ -34,6 +34,7 @@ from jax import lax
 from jax.experimental import jet
 
 MAX_FUSED_ORDER = 6
+FOLD = True        # fold constant seeds and masks at trace time (_now); off only to benchmark against
 
 
 # ---- the plan ----------------------------------------------------------------
@@ -191,7 +192,7 @@ def _vm(f, c, v, const=False):
     if c is None:
         return None
     g = (lambda c: jax.vmap(f)(c)) if jnp.ndim(c) > jnp.ndim(v) else f
-    return _now(g, c) if const and _const(c) else g(c)
+    return _now(g, c) if const and FOLD and _const(c) else g(c)
 
 
 def _add(a, b):
@@ -378,7 +379,7 @@ def _eqn(eqn, ins):
             return _eval_jaxpr(closed.jaxpr, closed.consts, ins[: len(closed.jaxpr.invars)] if name.startswith("custom") else ins)
         return _eval_jaxpr(sub, [], ins)
     if not tracked:
-        if _const(*prims):           # masks and seeds stay constants (see _now)
+        if FOLD and _const(*prims):      # masks and seeds stay constants (see _now)
             with jax.ensure_compile_time_eval():
                 out = prim.bind(*prims, **params)
         else:
@@ -484,7 +485,7 @@ def _joint_linear(prim, params, ins, prims, tracked, data, v_out, const=False):
                 c = jnp.broadcast_to(z, (c0.shape[0],) + z.shape) if stacked else z
             xs.append(c)
         g = (lambda *xs: jax.vmap(f)(*xs)) if stacked else f
-        return _now(g, *xs) if const and _const(*xs) else g(*xs)
+        return _now(g, *xs) if const and FOLD and _const(*xs) else g(*xs)
 
     tow = [[coef(lambda t, g=g, n=n: t.tow[g][n]) for n in range(len(cs))] for g, cs in enumerate(t0.tow)]
     lap = [(coef(lambda t, l=l: t.lap[l][0]), coef(lambda t, l=l: t.lap[l][1])) for l in range(len(t0.lap))]
