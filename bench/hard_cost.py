@@ -38,7 +38,7 @@ def _without(text, label):
 
 
 def _with_bent(text):
-    if "d(u, x, 2) = 0" in text:
+    if re.search(r"^condition bent:", text, re.M):
         return text
     return re.sub(r"(condition walls:[^\n]*\n)", lambda m: m.group(1) + BENT, text)
 

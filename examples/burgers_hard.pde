@@ -1,7 +1,8 @@
 # Viscous Burgers (Raissi et al. 2019) with the walls and the initial profile built in
 # (u = g + φ·N, exact to rounding); same network and budget as burgers.pde. Better than it
 # at short budgets (2000 and 5000 steps on seeds 0-2; 10000 on two of three), not at this
-# full one (3.9e-4 to 1.07e-3, soft 3.6e-4 to 7.6e-4): docs/accuracy.md.
+# full one (3.9e-4 to 1.07e-3, soft 3.6e-4 to 7.6e-4), not even with the wall curvature
+# built in too (`d(u, x, 2) = 0 on x = -1, x = 1 hard`: 6.4e-4 to 1.04e-3): docs/accuracy.md.
 problem burgers_hard
 
 const nu = 0.01 / pi
