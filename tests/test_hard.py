@@ -601,8 +601,9 @@ def test_simplex_holds(f64):
         assert np.max(np.abs(c.sum(1) - 1)) <= TOL[f64]
 
 
-@pytest.mark.parametrize("text", [WAVE, BOX, PERIODIC, MIX, SIMPLEX, STREAM, FLUX, HEAT_FLUX, VECTOR_POTENTIAL],
-                         ids=["dirichlet", "box", "periodic", "projection", "simplex", "stream", "flux", "heat_flux", "vector_potential"])
+@pytest.mark.parametrize("text", [WAVE, BOX, PERIODIC, MIX, SIMPLEX, STREAM, FLUX, HEAT_FLUX, VECTOR_POTENTIAL, CURVE, CURVE_ROBIN],
+                         ids=["dirichlet", "box", "periodic", "projection", "simplex", "stream", "flux", "heat_flux", "vector_potential",
+                              "curvature", "curvature_robin"])
 def test_parameter_gradients_through_layers_match_finite_differences(text):
     pb = _load(text, True)
     p = pb.init(jax.random.PRNGKey(2))
