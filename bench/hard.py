@@ -32,6 +32,19 @@ def step_fn(name, fused):
     return lambda: jax.block_until_ready(f(params, batch))
 
 
+def best_ms(fns, rounds, reps):
+    """ms per call of each function: samples of `reps` calls alternate between them for
+    `rounds`, and each keeps its fastest (the least disturbed by other work)."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, f in enumerate(fns):
+            t = time.perf_counter()
+            for _ in range(reps):
+                f()
+            best[i] = min(best[i], (time.perf_counter() - t) / reps * 1e3)
+    return best
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", default="burgers_hard,wave1d,allen_cahn,poisson_neumann,laplace_disk")
@@ -40,15 +53,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     print(f"{'example':<16} {'fused ms':>9} {'fallback ms':>12} {'ratio':>6}")
     for name in a.examples.split(","):
-        fns = {"fused": step_fn(name, True), "fallback": step_fn(name, False)}
-        best = {k: float("inf") for k in fns}
-        for _ in range(a.rounds):
-            for k, f in fns.items():
-                t = time.perf_counter()
-                for _ in range(a.reps):
-                    f()
-                best[k] = min(best[k], (time.perf_counter() - t) / a.reps * 1e3)
-        print(f"{name:<16} {best['fused']:>9.2f} {best['fallback']:>12.2f} {best['fused'] / best['fallback']:>6.2f}")
+        fused, fallback = best_ms([step_fn(name, True), step_fn(name, False)], a.rounds, a.reps)
+        print(f"{name:<16} {fused:>9.2f} {fallback:>12.2f} {fused / fallback:>6.2f}")
 
 
 if __name__ == "__main__":

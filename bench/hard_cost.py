@@ -4,20 +4,19 @@ the derivative engine's constant folding off (its face branches then carry Taylo
 along the face normal, as before the folding). One step = value and gradient of the whole
 loss, jitted; the example's own points and network; all in one process.
 
-    python bench/hard_cost.py [--rounds 5] [--reps 3]
+    python -m bench.hard_cost [--rounds 5] [--reps 3]
 
-Samples alternate between the variants of a case, each keeping its fastest sample (the
-least disturbed by other work on a shared machine); ratios are to the case's first row."""
+Timed as bench/hard.py times (`best_ms`); ratios are to the case's first row."""
 from __future__ import annotations
 
 import argparse
 import re
-import time
 from pathlib import Path
 
 import jax
 
 import pdeforge
+from bench.hard import best_ms
 from pdeforge.compiler import derivatives
 
 EX = Path(__file__).resolve().parent.parent / "examples"
@@ -83,14 +82,7 @@ def main(argv=None):
     print(f"{'case':<16} {'variant':<38} {'ms/step':>8} {'ratio':>6}")
     for name in a.cases.split(","):
         variants = all_cases[name]
-        fns = [step_fn(text, fold) for _, text, fold in variants]
-        best = [float("inf")] * len(fns)
-        for _ in range(a.rounds):
-            for i, f in enumerate(fns):
-                t = time.perf_counter()
-                for _ in range(a.reps):
-                    f()
-                best[i] = min(best[i], (time.perf_counter() - t) / a.reps * 1e3)
+        best = best_ms([step_fn(text, fold) for _, text, fold in variants], a.rounds, a.reps)
         for (label, _, _), ms in zip(variants, best):
             print(f"{name:<16} {label:<38} {ms:>8.2f} {ms / best[0]:>6.2f}", flush=True)
 

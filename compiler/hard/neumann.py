@@ -75,9 +75,11 @@ class FluxFace:
         return (c - self.hi) * (1.0 - r) ** 2
 
     def psi_d(self, a, n) -> float:
-        """∂ⁿψ(a): what this face's correction adds per unit c to the n-th derivative at x = a."""
-        c = sp.Symbol("c")
-        return float(sp.diff(self.sym_psi(c), c, n).subs(c, sp.nsimplify(a)))
+        """∂ⁿψ(a): what this face's correction adds per unit c to the n-th derivative at x = a
+        (closed form: ψ is a cubic in x, and a an end of [lo, hi])."""
+        L, y = self.hi - self.lo, (a - self.lo if self.side == "lo" else self.hi - a)
+        d = 1 - 4 * y / L + 3 * y * y / (L * L) if n == 1 else (-4 / L + 6 * y / (L * L))
+        return d if n == 1 or self.side == "lo" else -d
 
     def sym_psi(self, c):
         lo, hi = sp.nsimplify(self.lo), sp.nsimplify(self.hi)
@@ -143,10 +145,9 @@ class Flux:
             Va, dVa, d2Va = (sp.diff(V, x, n).subs(x, a) for n in range(3))
             if f.order == 1:
                 c = (f.g - f.alpha * Va) / sp.nsimplify(f.gamma) - dVa
+                fluxed = fluxed + f.sym_psi(x) * c
             else:
                 c = (f.g - f.alpha * Va - f.beta * dVa) / sp.nsimplify(f.gamma) - d2Va
-            if f.order == 1:
-                fluxed = fluxed + f.sym_psi(x) * c
             out.append(f"      + ({f.sym_psi(x)})*({c})")
             out.append(f"      (from {_name(f.source)}: {_cond_text(f, x)} on {f.coord} = {f.value:g})")
         return out
