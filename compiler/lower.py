@@ -12,14 +12,15 @@ import sympy as sp
 from jax import lax
 
 from pdeforge.dsl.diagnostics import PdeError, error
+from pdeforge.dsl.vocabulary import FUNCTIONS
 from . import network
 from . import params as learned
 from .derivatives import Plan, evaluate
 from .symbolic import Lap, expand_lap, normal_symbols
 from .ir import IR
 
-_FUNCS = {sp.sin: jnp.sin, sp.cos: jnp.cos, sp.tan: jnp.tan, sp.exp: jnp.exp, sp.log: jnp.log,
-          sp.tanh: jnp.tanh, sp.sinh: jnp.sinh, sp.cosh: jnp.cosh, sp.Abs: jnp.abs}
+# the language's math functions (dsl/vocabulary.py): sympy function -> jnp function
+_FUNCS = {getattr(sp, f.sympy): getattr(jnp, f.jnp) for f in FUNCTIONS.values()}
 
 
 def to_jax(expr, env: dict):

@@ -16,7 +16,7 @@ import networkx as nx
 from jax import lax
 
 from pdeforge.dsl import ast as A
-from pdeforge.dsl.check import CONSTANTS, MATH_FUNCS
+from pdeforge.dsl.vocabulary import CONSTANTS, FUNCTIONS
 from pdeforge.dsl.diagnostics import PdeError, did_you_mean, error
 
 def _softplus(x):
@@ -301,9 +301,9 @@ class _Builder:
                 raise error("E131", f"`{f}` takes 1 argument", e.span)
             h = self.value(e.args[0], env, arch)
             if isinstance(h, float):
-                if f in MATH_FUNCS:
+                if f in FUNCTIONS:
                     try:
-                        return float(MATH_FUNCS[f](h))
+                        return float(FUNCTIONS[f].math(h))
                     except (ValueError, OverflowError) as ex:
                         raise error("E201", f"cannot evaluate `{f}({h:g})`: {ex}", e.span) from None
                 return float(ACTIVATIONS[f](jnp.asarray(h, jnp.float32)))

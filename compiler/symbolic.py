@@ -5,9 +5,10 @@ import sympy as sp
 
 from pdeforge.dsl import ast as A
 from pdeforge.dsl.diagnostics import error
+from pdeforge.dsl.vocabulary import FUNCTIONS
 
-FUNCS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-         "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh, "abs": sp.Abs}
+# the language's math functions (dsl/vocabulary.py) as sympy functions
+FUNCS = {name: getattr(sp, f.sympy) for name, f in FUNCTIONS.items()}
 
 
 class Dn(sp.Function):
