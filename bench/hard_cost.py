@@ -17,7 +17,7 @@ import jax
 
 import pdeforge
 from bench.hard import best_ms
-from pdeforge.compiler import derivatives
+from pdeforge.compiler.derivatives import folding as derivatives   # derivatives.FOLD: the folding switch
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 BENT = "condition bent:    d(u, x, 2) = 0   on x = -1, x = 1 hard\n"

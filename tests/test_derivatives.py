@@ -141,6 +141,16 @@ def test_stde_is_unbiased_within_three_standard_errors():
     assert np.all(np.abs(mean - exact) < 3 * se), (mean, exact, se)
 
 
+def test_stde_without_a_key_is_a_coded_error():
+    """The engine called from Python (not through a problem's loss) without the key a
+    STDE Laplacian draws its directions from: E233, as for a batch without a key."""
+    F = _net(jax.random.PRNGKey(7), D=2, width=4, m=1)
+    X = jax.random.uniform(jax.random.PRNGKey(8), (3, 2), jnp.float64)
+    with pytest.raises(PdeError) as e:
+        evaluate(F, X, Plan.of([("lap", 4)], 2, spatial=(0, 1)))
+    assert e.value.codes == ["E233"] and "key" in str(e.value)
+
+
 def test_unsupported_primitive_falls_back_to_jet_towers():
     def F(X):
         return jnp.maximum(jnp.tanh(X @ jnp.ones((D, 2))), jnp.sin(X[:, :2]))   # max of two tracked values
