@@ -7,7 +7,10 @@ network, points and loss, timed in the same process.
     python -m bench ks poisson-nd-100 --repeats 30 --out results.json
 
 Prints ms/step (median over interleaved repeats after warm-up), ratios, compiled
-temporary memory, time-to-first-step; writes a JSON of the results."""
+temporary memory, time-to-first-step; writes a JSON of the results. Before timing, every
+baseline's loss and gradient must agree with the compiled problem's (LOSS_RTOL,
+GRAD_RTOL): a disagreement stops the bench with exit status 1 and names the case and
+method, since timing two programs that compute different things means nothing."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +37,25 @@ METHODS = ("compiled", "taylor", "jet", "nested_grad")
 # summing 100 separate jet towers takes minutes to compile and is never the best
 # forward-mode baseline at d = 100 (the forward Laplacian is); `--all-methods` keeps it
 SLOW = {"poisson-nd-100": {"jet"}}
+# agreement with the compiled step, relative (float32): the largest seen in bench/results.json
+# are 3.2e-7 (loss) and 2.4e-5 (gradient, nested_grad at d = 20), so these leave a margin of 4-30x
+LOSS_RTOL = 1e-5
+GRAD_RTOL = 1e-4
+
+
+class Disagreement(Exception):
+    """A baseline's loss or gradient differs from the compiled problem's beyond tolerance."""
+
+
+def check_agreement(res, loss_rtol=LOSS_RTOL, grad_rtol=GRAD_RTOL):
+    """Raise Disagreement naming every method of the case result `res` whose relative loss or
+    largest relative gradient difference from the compiled step exceeds the tolerance."""
+    bad = [f"{m}: loss differs by {v['rel_loss_diff']:.2e} (tolerance {loss_rtol:.0e}), "
+           f"gradient by {v['max_rel_grad_diff']:.2e} (tolerance {grad_rtol:.0e})"
+           for m, v in res["methods"].items()
+           if not (v["rel_loss_diff"] <= loss_rtol and v["max_rel_grad_diff"] <= grad_rtol)]   # NaN fails too
+    if bad:
+        raise Disagreement(f"case {res['case']}: baselines disagree with the compiled problem — " + "; ".join(bad))
 
 
 def _block(x):
@@ -81,6 +103,7 @@ def run_case(name, repeats, budget_s, methods, all_methods=False):
                              "rel_loss_diff": abs(float(val) - float(ref[0])) / (abs(float(ref[0])) + 1e-30),
                              "max_rel_grad_diff": gerr, "temp_mib": _mem_mib(steps[m], params, batch)}
         _block(steps[m](params, batch))           # second warm-up call
+    check_agreement(res)
     # interleaved repeats: every round times each method once, so load from other
     # processes on the machine hits all methods alike; each round in a fresh (seeded)
     # order, since a call right after another method's step runs on caches that one
@@ -119,7 +142,8 @@ def _print_case(r):
     print(f"\n{r['case']}: points {r['points']}, {r['params']:,} parameters, dsl+compiler {r['dsl_compiler_s']:.2f} s")
     print(f"  {'method':<12} {'ms/step':>9} {'first step s':>13} {'temp MiB':>9} {'loss':>12} {'Δgrad (rel)':>12}")
     for m, v in r["methods"].items():
-        print(f"  {m:<12} {v['ms_per_step']:>9.2f} {v['first_step_s']:>13.2f} {v['temp_mib'] if v['temp_mib'] is not None else '-':>9} "
+        temp = v['temp_mib'] if v['temp_mib'] is not None else '-'
+        print(f"  {m:<12} {v['ms_per_step']:>9.2f} {v['first_step_s']:>13.2f} {temp:>9} "
               f"{v['loss']:>12.5g} {v['max_rel_grad_diff']:>12.1e}")
     if "best_forward" in r:
         print(f"  compiled / best hand-written forward ({r['best_forward']}): {r['compiled_over_best_forward']:.3f}")
@@ -154,7 +178,10 @@ def main(argv=None):
     results = []
     t0 = time.perf_counter()
     for c in a.cases or list(CASES):
-        r = run_case(c, repeats, budget, methods, a.all_methods)
+        try:
+            r = run_case(c, repeats, budget, methods, a.all_methods)
+        except Disagreement as e:
+            raise SystemExit(f"bench: {e}") from None
         _print_case(r)
         results.append(r)
     out = {"machine": machine, "repeats": repeats, "wall_s": round(time.perf_counter() - t0, 1),
@@ -165,7 +192,8 @@ def main(argv=None):
         print(f"{r['case']:<18} {M['compiled']['ms_per_step']:>9.2f} "
               f"{M[r['best_forward']]['ms_per_step'] if 'best_forward' in r else float('nan'):>9.2f} "
               f"{M['nested_grad']['ms_per_step'] if 'nested_grad' in M else float('nan'):>9.2f} "
-              f"{r.get('compiled_over_best_forward', float('nan')):>7.3f} {r.get('compiled_over_nested_grad', float('nan')):>9.3f}")
+              f"{r.get('compiled_over_best_forward', float('nan')):>7.3f} "
+              f"{r.get('compiled_over_nested_grad', float('nan')):>9.3f}")
     print(f"peak RSS {out['peak_rss_mib']} MiB; total {out['wall_s']} s; results in {a.out}")
     Path(a.out).write_text(json.dumps(out, indent=2))
     return out
