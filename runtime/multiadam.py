@@ -19,6 +19,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from pdeforge.dsl.vocabulary import STAGES
+
+# the paper's β₁ = β₂ = 0.99 and ε, as the stage table gives them to a `multiadam` stage
+_DEFAULT = STAGES["multiadam"].options
+
 
 class MultiAdamState(NamedTuple):
     count: jnp.ndarray
@@ -26,8 +31,8 @@ class MultiAdamState(NamedTuple):
     nu: optax.Params
 
 
-def scale_by_multiadam(n_terms: int, b1: float = 0.99, b2: float = 0.99, eps: float = 1e-20,
-                       weights=None) -> optax.GradientTransformation:
+def scale_by_multiadam(n_terms: int, b1: float = _DEFAULT["b1"], b2: float = _DEFAULT["b2"],
+                       eps: float = _DEFAULT["eps"], weights=None) -> optax.GradientTransformation:
     """The direction Σᵢ wᵢ m̂ᵢ / (√v̂ᵢ + ε) (no learning rate; see `multiadam`).
     The paper's defaults β₁ = β₂ = 0.99."""
     w = jnp.full((n_terms,), 1.0 / n_terms) if weights is None else jnp.asarray(weights)
@@ -51,8 +56,8 @@ def scale_by_multiadam(n_terms: int, b1: float = 0.99, b2: float = 0.99, eps: fl
     return optax.GradientTransformation(init, update)
 
 
-def multiadam(learning_rate, n_terms: int, b1: float = 0.99, b2: float = 0.99, eps: float = 1e-20,
-              weights=None) -> optax.GradientTransformation:
+def multiadam(learning_rate, n_terms: int, b1: float = _DEFAULT["b1"], b2: float = _DEFAULT["b2"],
+              eps: float = _DEFAULT["eps"], weights=None) -> optax.GradientTransformation:
     """MultiAdam with a learning rate (a number or an optax schedule)."""
     return optax.chain(scale_by_multiadam(n_terms, b1, b2, eps, weights),
                        optax.scale_by_learning_rate(learning_rate))

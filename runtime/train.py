@@ -1,5 +1,5 @@
-"""The training loop: optax stages (Adam, AdamW, SGD, L-BFGS), many steps per
-dispatch inside one jitted loop, host transfers only at logging intervals;
+"""The training loop: optax stages (built by `optimizers.py` from the table `STAGES`), many
+steps per dispatch inside one jitted loop, host transfers only at logging intervals;
 loss balancing, causal weights and resampling from `objective.py`; checkpoints
 that resume bit-identically."""
 from __future__ import annotations
@@ -16,8 +16,8 @@ from jax import lax
 
 from pdeforge.compiler import params as learned
 from pdeforge.dsl.diagnostics import error
-from . import checkpoint
-from .multiadam import multiadam
+from pdeforge.dsl.vocabulary import STAGES, stage_options
+from . import checkpoint, optimizers
 from .objective import Objective, point_scores, r3_resample, rar_add
 from .progress import Progress
 from .sampling import check_memory, sample_regions
@@ -58,60 +58,6 @@ def relative_l2(pred: dict, truth: dict) -> dict:
     return out
 
 
-def _schedule(stage):
-    lr = float(stage.get("lr", 1e-3))
-    n = int(stage["steps"])
-    warm = int(stage.get("warmup", 0) or 0)
-    kind = stage.get("schedule", "exponential" if stage.get("decay") else "constant")
-    if kind == "cosine":
-        sched = optax.cosine_decay_schedule(lr, max(1, n - warm))
-    elif kind == "exponential":
-        sched = optax.exponential_decay(lr, int(stage.get("decay_every", 1000)), float(stage.get("decay", 0.9)))
-    else:
-        sched = optax.constant_schedule(lr)
-    if warm:
-        sched = optax.join_schedules([optax.linear_schedule(0.0, lr, warm), sched], [warm])
-    return sched
-
-
-def _decay_mask(lowered):
-    """False for the fixed random arrays (Fourier, Gaussian features): weight decay
-    must not shrink what is never trained."""
-    from pdeforge.compiler.network import fixed_shapes
-    fixed = {(m, n, k) for m, g in lowered.graphs.items() for n, a in g.nodes(data=True) for k in fixed_shapes(a)}
-
-    def mask(params):
-        return {"nets": {m: {n: {k: (m, n, k) not in fixed for k in leaves} for n, leaves in layers.items()}
-                         for m, layers in params["nets"].items()},
-                **{k: jax.tree_util.tree_map(lambda _: True, v) for k, v in params.items() if k != "nets"}}
-    return mask
-
-
-def _optimizer(stage, mask=None, obj=None):
-    name = stage["optimizer"]
-    if name == "multiadam":
-        # one moment pair per loss term; the terms' fixed weights weigh their normalised updates
-        n = len(obj.names)
-        return multiadam(_schedule(stage), n, b1=stage.get("b1", 0.99), b2=stage.get("b2", 0.99),
-                         eps=stage.get("eps", 1e-20), weights=obj.fixed / n)
-    if name in ("adam", "adamw", "sgd"):
-        lr = _schedule(stage)
-        if name == "adam":
-            opt = optax.adam(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999))
-        elif name == "adamw":
-            opt = optax.adamw(lr, b1=stage.get("b1", 0.9), b2=stage.get("b2", 0.999),
-                              weight_decay=stage.get("weight_decay", 1e-4), mask=mask)
-        else:
-            opt = optax.sgd(lr, momentum=stage.get("momentum"))
-        if stage.get("clip"):
-            opt = optax.chain(optax.clip_by_global_norm(stage["clip"]), opt)
-        return opt
-    if name == "lbfgs":
-        # optax's L-BFGS with its zoom line search: every requested iteration runs
-        return optax.lbfgs(learning_rate=stage.get("lr"), memory_size=int(stage.get("memory", 10)))
-    raise error("E141", f"unknown optimiser `{name}`")
-
-
 # L-BFGS counts as stalled after `patience` iterations in which the loss has not fallen a
 # relative STALL_RTOL below its best: optax's zoom line search then spends up to 20
 # evaluations per iteration for nothing (seen on Burgers: 2600 iterations, 1300 s, the loss
@@ -119,11 +65,11 @@ def _optimizer(stage, mask=None, obj=None):
 STALL_RTOL = 1e-4
 
 
-def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
+def _chunk_fn(obj: Objective, opt, line_search=False, per_term=False, patience=0):
     """One dispatch: up to `n` optimiser steps in a jitted while-loop (n is dynamic, so
     one compilation serves every chunk of a stage). Balancing weights are refreshed
-    every `balance_every` global steps inside the loop (frozen under L-BFGS, whose
-    line search needs one fixed objective). Stops at a non-finite loss, keeping the
+    every `balance_every` global steps inside the loop (frozen under a line-search stage
+    such as L-BFGS, which needs one fixed objective). Stops at a non-finite loss, keeping the
     parameters from before that step, and (with `patience`) once the best loss has not
     improved for `patience` iterations; `stall` = (best loss, iterations since) carries
     that count across chunks."""
@@ -142,11 +88,11 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
             return obj.total(p, batch_at(i), w)
 
         def step(params, state, wstate, i):
-            if lbfgs:       # one fixed objective for the line search: directions frozen per chunk
+            if line_search:     # one fixed objective for the line search: directions frozen per chunk
                 g = lambda p: f(p, wstate)
                 value, grad = optax.value_and_grad_from_state(g)(params, state=state)
                 updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=g)
-            elif per_term:  # MultiAdam: reverse mode over params, one cotangent per term
+            elif per_term:      # MultiAdam: reverse mode over params, one cotangent per term
                 L, vjp = jax.vjp(lambda p: obj.terms(p, batch_at(i))[0], params)
                 grads, = jax.vmap(vjp)(jnp.eye(L.shape[0], dtype=L.dtype))
                 value = jnp.sum(obj.fixed * wstate["lam"] * L)
@@ -162,7 +108,7 @@ def _chunk_fn(obj: Objective, opt, lbfgs, per_term=False, patience=0):
 
         def body(c):
             params, state, wstate, i, _, _, best, since = c
-            if obj.balance != "none" and not lbfgs:
+            if obj.balance != "none" and not line_search:
                 wstate = lax.cond((start + i) % K == 0, lambda: obj.update(params, batch, wstate), lambda: wstate)
             p2, s2, value = step(params, state, wstate, i)
             ok = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p2)]))
@@ -185,7 +131,8 @@ def plan_stages(stages, total_steps=None):
         tot = sum(s["steps"] for s in stages) or 1
         left = total_steps
         for i, s in enumerate(stages):
-            n = total_steps - sum(x["steps"] for x in stages[:i]) if i == len(stages) - 1 else int(round(total_steps * s["steps"] / tot))
+            last = i == len(stages) - 1
+            n = total_steps - sum(x["steps"] for x in stages[:i]) if last else int(round(total_steps * s["steps"] / tot))
             s["steps"] = max(0, min(n, left))
             left -= s["steps"]
     return stages
@@ -330,21 +277,21 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
 
     last_stage_state = None
     for si, stage in enumerate(stages):
-        name = stage["optimizer"]
+        name, spec = stage["optimizer"], STAGES[stage["optimizer"]]
         if stage["steps"] == 0 or si < start_stage:
             continue
-        opt = _optimizer(stage, _decay_mask(lowered), obj)
+        opt = optimizers.build(stage, obj)
         state = opt.init(params)
         remaining = stage["steps"]
         if ck is not None and si == start_stage:
             state = checkpoint.restore_opt_state(state, ck["opt_leaves"])
             remaining -= start_in_stage
-        patience = int(stage.get("patience", 100)) if name == "lbfgs" else 0
+        patience = int(stage_options(stage)["patience"]) if spec.line_search else 0
         stall["best"], stall["since"], stall["restart"] = np.inf, 0, np.nan
         if ck is not None and si == start_stage and "stall" in ck["extra"]:
             stall["best"], since, stall["restart"] = (float(v) for v in ck["extra"]["stall"])
             stall["since"] = int(since)
-        run = _chunk_fn(obj, opt, name == "lbfgs", per_term=name == "multiadam", patience=patience)
+        run = _chunk_fn(obj, opt, spec.line_search, per_term=spec.per_term, patience=patience)
         while remaining > 0:
             n = min(log_every, remaining)
             tc = time.perf_counter()
@@ -382,7 +329,7 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     res.notes.append({"step": done, "stage": name, "event": "restarted"})
                 if sampler.every and done // sampler.every > (done - taken) // sampler.every and remaining > 0:
                     batch = sampler.refresh(params, batch, done // sampler.every)
-                    if name == "lbfgs":        # a new objective: restart the curvature history and stall count
+                    if spec.line_search:       # a new objective: restart the curvature history and stall count
                         state = opt.init(params)
                         stall["best"], stall["since"], stall["restart"] = np.inf, 0, np.nan
                 due = done % every == 0 if every else time.perf_counter() - last_save[0] >= CHECKPOINT_SECONDS
@@ -390,7 +337,8 @@ def train(problem, *, steps=None, seed=None, evaluation: Evaluation | None = Non
                     save(si, stage["steps"] - remaining, params, state)
             except KeyboardInterrupt:
                 save(si, stage["steps"] - remaining, params, state)
-                prog.message(f"interrupted at step {done}" + (f"; checkpoint in {out} — continue with --resume {out}" if out else ""))
+                prog.message(f"interrupted at step {done}"
+                             + (f"; checkpoint in {out} — continue with --resume {out}" if out else ""))
                 raise
         if res.stopped:
             break

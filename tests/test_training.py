@@ -7,7 +7,8 @@ import pytest
 
 import pdeforge
 from pdeforge.runtime.objective import Objective, r3_resample
-from pdeforge.runtime.train import _schedule, train
+from pdeforge.runtime.optimizers import schedule
+from pdeforge.runtime.train import train
 
 HEAT = """
 problem heat
@@ -89,7 +90,7 @@ def test_balanced_training_runs_and_logs_weights():
 
 
 def test_cosine_schedule_and_warmup():
-    s = _schedule({"optimizer": "adam", "lr": 1e-2, "steps": 1000, "schedule": "cosine", "warmup": 100})
+    s = schedule({"optimizer": "adam", "lr": 1e-2, "steps": 1000, "schedule": "cosine", "warmup": 100})
     assert float(s(0)) == 0.0
     np.testing.assert_allclose(float(s(100)), 1e-2, rtol=1e-6)
     assert float(s(1000)) < 1e-4
