@@ -139,69 +139,99 @@ def _name(stmt):
     return f"`{stmt.label}`" if getattr(stmt, "label", None) else f"line {stmt.span.line}" if stmt.span else "a statement"
 
 
-def synthesize(checked, S, models) -> Hard:
-    h = Hard()
-    conds = [(c, faces) for c, faces in checked.conditions if c.hard is not None]
-    fluxes = [(c, faces) for c, faces in conds if neumann.is_flux(c, S, checked)]
-    conds = [(c, faces) for c, faces in conds if not neumann.is_flux(c, S, checked)]
-    pers = [(c, f, x) for c, f, x in checked.periodic if c.hard is not None]
-    cons = [s for s in checked.constraints if s.hard is not None]
-    if getattr(checked, "geometry", None) is not None and fluxes:
+@dataclass(frozen=True)
+class Context:
+    """What every sub-pass reads: the checked program, its symbols and models, the hard
+    statements sorted by kind, and the parts the earlier passes built (`built`, by the
+    `Hard` attribute they fill)."""
+    checked: object
+    S: object
+    models: list
+    values: list          # [(Condition, [Face or Piece])]: hard values and initial rates
+    fluxes: list          # [(Condition, [Face])]: hard Neumann, Robin and curvature conditions
+    periodic: list        # [(Condition, field, coord)]
+    constraints: list     # hard `constraint` statements
+    equations: list       # hard equations (divergence-free velocities)
+    built: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One hard-constraint kind: the `Hard` attribute it fills, its sub-pass (Context →
+    part), the fields that part holds exactly as [(field, span of the statement)], and
+    what to call it in a conflict."""
+    attr: str
+    build: object
+    holds: object
+    what: str
+
+
+def _values(ctx):
+    geo = getattr(ctx.checked, "geometry", None)
+    if geo is not None and ctx.fluxes:
         raise error("E346", "a hard Neumann or Robin condition is supported on box faces only, not on a shaped domain",
-                    fluxes[0][0].span, hint="remove `hard` to train it as a loss term")
-    if getattr(checked, "geometry", None) is not None and any(f.coord is None for _, fs in conds for f in fs):
-        # a shaped domain: distance functions of its boundary pieces (distance.py)
-        h.rewrites = distance.synthesize(checked, S, conds, dirichlet.classify)
-    else:
-        h.rewrites = dirichlet.synthesize(checked, S, conds)
-    h.embeddings = periodic.synthesize(checked, pers, models)
-    h.layers = projection.synthesize(cons, S, models, checked)
-    eqs = [e for e in checked.equations if e.hard is not None]
-    h.streams = stream.synthesize(checked, eqs, models)
-    h.fluxes = neumann.synthesize(checked, S, fluxes, conds, pers)
-    for f, fl in h.fluxes.items():
-        src = fl.sources[0]
-        st = next((st for st in h.streams.values() if f in st.fields), None)
-        if st is not None:
-            raise error("E331", f"`{f}` comes from a stream function, so it cannot also have a hard derivative condition",
-                        src.span, related=[(st.source.span, "the stream function")], hint="remove `hard` from one of them")
-        lay = next((l for l in h.layers if f in [g for r in l.rows for g in r.fields(l.fields)]), None)
-        if lay is not None:
-            raise error("E331", f"`{f}` has a hard derivative condition and a hard constraint; only one layer can hold it exactly",
-                        src.span, related=[(lay.sources[0].span, "the hard constraint")], hint="remove `hard` from one of them")
-    for c, _ in fluxes:
-        h.consumed.add(id(c))
-    for e in eqs:
-        h.consumed.add(id(e))
-    for st in h.streams.values():
-        for f in st.fields:
-            other = h.rewrites.get(f) or next((l for l in h.layers if f in [g for r in l.rows for g in r.fields(l.fields)]), None)
-            if other is not None:
-                src = other.sources[0]
-                raise error("E331", f"`{f}` comes from a stream function, so it cannot also be held by another hard layer",
-                            src.span, related=[(st.source.span, "the stream function")], hint="remove `hard` from one of them")
-    for c, _ in conds:
-        h.consumed.add(id(c))
-    for c, _, _ in pers:
-        h.consumed.add(id(c))
-    for s in cons:
-        h.consumed.add(id(s))
-    # combinations that cannot both hold by construction
-    for cond, f, x in pers:
-        rw = h.rewrites.get(f)
-        if rw is None:
-            continue
-        if any(ax.coord == x for ax in rw.axes):
-            src = next(s for s in rw.sources)
-            raise error("E328", f"`{f}` is periodic in `{x}` by construction, so it cannot also have hard values on the faces of `{x}`",
-                        src.span, related=[(cond.span, "periodic here")], hint="remove one of the two")
-        emb = next(e for es in h.embeddings.values() for e in es if f in e.fields and e.coord == x)
-        periodic.check_rewrite_periodic(rw, emb, checked, S, checked.orders.get(f, {}).get(x, 1))
-    for lay in h.layers:
-        for r in lay.rows:
-            for f in r.fields(lay.fields):
-                if f in h.rewrites:
-                    raise error("E331", f"`{f}` has a hard condition and a hard constraint; only one layer can hold it exactly",
-                                r.span, related=[(h.rewrites[f].sources[0].span, "the hard condition")],
-                                hint="remove `hard` from one of them")
+                    ctx.fluxes[0][0].span, hint="remove `hard` to train it as a loss term")
+    if geo is not None and any(f.coord is None for _, fs in ctx.values for f in fs):
+        return distance.synthesize(ctx)      # distance functions of the boundary pieces
+    return dirichlet.synthesize(ctx)
+
+
+def _rows(layers):
+    return [(f, r.span) for lay in layers for r in lay.rows for f in r.fields(lay.fields)]
+
+
+# The order is the order of construction, and each later pass may read what the earlier
+# built: values first (periodic embeddings check that hard data is periodic, E328; the
+# flux layer wraps the value rewrite, u = V + ψ·c with V = g + φ·N, and checks their data
+# agree where faces meet); embeddings act on the inputs, so they compose with every
+# output-side layer and hold no field here.
+KINDS = [
+    Kind("rewrites", _values, lambda rws: [(f, rw.sources[0].span) for f, rw in rws.items()], "hard condition"),
+    Kind("embeddings", periodic.synthesize, lambda embs: [], "periodic embedding"),
+    Kind("layers", projection.synthesize, _rows, "hard constraint"),
+    Kind("streams", stream.synthesize, lambda sts: [(f, st.source.span) for st in sts.values() for f in st.fields],
+         "stream function"),
+    Kind("fluxes", neumann.synthesize, lambda fls: [(f, fl.sources[0].span) for f, fl in fls.items()],
+         "hard derivative condition"),
+]
+# pairs of kinds whose layers compose on one field (the second wraps the first); a field
+# held by any other pair is E331
+COMPOSE = {("rewrites", "fluxes")}
+
+
+def synthesize(checked, S, models) -> Hard:
+    """The hard plan of a checked program: each kind's sub-pass in `KINDS` order, then one
+    generic check that no field is held by two kinds that do not compose."""
+    hard = [(c, faces) for c, faces in checked.conditions if c.hard is not None]
+    flux = [neumann.is_flux(c, S, checked) for c, _ in hard]
+    ctx = Context(checked, S, models,
+                  values=[cf for cf, fl in zip(hard, flux) if not fl], fluxes=[cf for cf, fl in zip(hard, flux) if fl],
+                  periodic=[(c, f, x) for c, f, x in checked.periodic if c.hard is not None],
+                  constraints=[s for s in checked.constraints if s.hard is not None],
+                  equations=[e for e in checked.equations if e.hard is not None])
+    for kind in KINDS:
+        ctx.built[kind.attr] = kind.build(ctx)
+    _check_conflicts(ctx.built)
+    h = Hard(**ctx.built)
+    h.consumed = {id(s) for s, *_ in ctx.values + ctx.fluxes + ctx.periodic} | \
+                 {id(s) for s in ctx.constraints + ctx.equations}
     return h
+
+
+def _check_conflicts(built):
+    """E331 for a field held by two kinds outside COMPOSE: the later statement in the file
+    is the error, the earlier one its related note."""
+    seen = {}                                   # field -> [(kind, span)]
+    for kind in KINDS:
+        for f, span in kind.holds(built[kind.attr]):
+            for other, ospan in seen.get(f, []):
+                if other.attr == kind.attr or (other.attr, kind.attr) in COMPOSE:
+                    continue
+                (a, sa), (b, sb) = sorted([(other, ospan), (kind, span)], key=lambda ks: _where(ks[1]))
+                raise error("E331", f"`{f}` is held by a {a.what} and by a {b.what}; only one layer can hold it exactly",
+                            sb, related=[(sa, f"the {a.what}")], hint="remove `hard` from one of them")
+            seen.setdefault(f, []).append((kind, span))
+
+
+def _where(span):
+    return (span.line, span.col) if span is not None else (math.inf, math.inf)

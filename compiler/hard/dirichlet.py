@@ -142,8 +142,9 @@ def _is_time(d, checked, S):
     return t is not None and isinstance(d.expr, AppliedUndef) and tuple(d.variable_count) == ((S.coord[t.name], 1),)
 
 
-def synthesize(checked, S, conds) -> dict:
-    """{field: Rewrite} for the hard conditions `conds` [(Condition, [Face])]."""
+def synthesize(ctx) -> dict:
+    """{field: Rewrite} for the hard value conditions `ctx.values` [(Condition, [Face])]."""
+    checked, S, conds = ctx.checked, ctx.S, ctx.values
     consts = S.const_values()
     names = [c.name for c in checked.coords]
     data = {}     # field -> {(coord, side, order): (expr, cond)}

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from pdeforge.dsl.diagnostics import error
+from .dirichlet import classify
 
 _TINY = 1e-30     # keeps 0/0 away at corners, where two φ vanish together
 
@@ -63,8 +64,9 @@ class ShapeRewrite:
         return g + r_equiv(phis, jnp) * N
 
 
-def synthesize(checked, S, conds, classify) -> dict:
-    """{field: ShapeRewrite} for hard conditions [(Condition, [Piece])] on a shaped domain."""
+def synthesize(ctx) -> dict:
+    """{field: ShapeRewrite} for hard conditions `ctx.values` [(Condition, [Piece])] on a shaped domain."""
+    checked, S, conds = ctx.checked, ctx.S, ctx.values
     geo = checked.geometry
     names = [c.name for c in checked.coords]
     idx = [names.index(c) for c in geo.coords]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import sympy as sp
@@ -224,10 +223,11 @@ def _form(cond, face, S, checked):
     return fname, alpha, beta, float(gnum), g, order
 
 
-def synthesize(checked, S, flux_conds, value_conds, pers) -> dict:
-    """{field: Flux} for the hard derivative conditions `flux_conds` [(Condition, [Face])];
-    `value_conds` are the hard value conditions (already built by dirichlet.py), checked
+def synthesize(ctx) -> dict:
+    """{field: Flux} for the hard derivative conditions `ctx.fluxes` [(Condition, [Face])];
+    the hard value conditions `ctx.values` (already built by dirichlet.py) are checked
     against these where faces meet."""
+    checked, S, flux_conds, value_conds, pers = ctx.checked, ctx.S, ctx.fluxes, ctx.values, ctx.periodic
     names = [c.name for c in checked.coords]
     out = {}
     for cond, faces in flux_conds:

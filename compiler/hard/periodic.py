@@ -34,8 +34,10 @@ class Embedding:
                (f", k = 1..{self.modes}" if self.modes > 1 else "")
 
 
-def synthesize(checked, periodic_hard, models) -> dict:
-    """{model name: [Embedding]} for the hard periodic conditions [(Condition, field, coord)]."""
+def synthesize(ctx) -> dict:
+    """{model name: [Embedding]} for the hard periodic conditions `ctx.periodic` [(Condition, field, coord)],
+    checked against the value rewrites built before them (E328)."""
+    checked, periodic_hard, models = ctx.checked, ctx.periodic, ctx.models
     names = [c.name for c in checked.coords]
     by_coord = {}
     for cond, f, x in periodic_hard:
@@ -56,6 +58,15 @@ def synthesize(checked, periodic_hard, models) -> dict:
             modes = max(k for _, _, k in mine)
             out.setdefault(m.name, []).append(
                 Embedding(x, names.index(x), co.lo, co.hi, modes, [f for _, f, _ in mine], [c for c, _, _ in mine]))
+    for cond, f, x in periodic_hard:
+        rw = ctx.built["rewrites"].get(f)
+        if rw is None:
+            continue
+        if any(ax.coord == x for ax in rw.axes):
+            raise error("E328", f"`{f}` is periodic in `{x}` by construction, so it cannot also have hard values on the faces of `{x}`",
+                        rw.sources[0].span, related=[(cond.span, "periodic here")], hint="remove one of the two")
+        emb = next(e for es in out.values() for e in es if f in e.fields and e.coord == x)
+        check_rewrite_periodic(rw, emb, checked, ctx.S, checked.orders.get(f, {}).get(x, 1))
     return out
 
 

@@ -205,8 +205,9 @@ def _row(expr, kind, m, S, method, stmt, rel):
 
 # ---- rows → layers
 
-def synthesize(constraints, S, models, checked) -> list:
-    """[Layer] for the hard constraint statements."""
+def synthesize(ctx) -> list:
+    """[Layer] for the hard constraint statements `ctx.constraints`."""
+    constraints, S, models, checked = ctx.constraints, ctx.S, ctx.models, ctx.checked
     consts = S.const_values()
     per_model = {}
     for stmt in constraints:

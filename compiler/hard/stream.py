@@ -69,8 +69,9 @@ def _name(stmt):
     return f"`{stmt.label}`" if stmt.label else f"line {stmt.span.line}"
 
 
-def synthesize(checked, equations, models) -> dict:
-    """{model name: Stream} for the hard equations (each must be `div(u, v) = 0`)."""
+def synthesize(ctx) -> dict:
+    """{model name: Stream} for the hard equations `ctx.equations` (each must be `div(u, v) = 0`)."""
+    checked, equations, models = ctx.checked, ctx.equations, ctx.models
     out = {}
     spatial = [c.name for c in checked.spatial]
     names = [c.name for c in checked.coords]
