@@ -1,11 +1,12 @@
 """`pdeforge` command line: check, compile, run, eval.
 
-Exit status: 0 success, 2 a mistake in the user's file or arguments, 1 an
-internal error (with a request for a bug report; `--debug` shows the traceback)."""
+Exit status (docs/errors.md): 0 success, 2 a mistake in the user's file or arguments,
+3 a run stopped early (E501: the loss became NaN/inf; the last good state is saved),
+130 interrupted (Ctrl-C), 1 an internal error (with a request for a bug report;
+`--debug` shows the traceback)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -14,14 +15,11 @@ import traceback
 from pathlib import Path
 
 from pdeforge.dsl import PdeError
+from pdeforge.dsl.source import read_source
 
 
 def _read(path):
-    p = Path(path)
-    if not p.exists():
-        raise PdeError([__import__("pdeforge.dsl.diagnostics", fromlist=["Diagnostic"]).Diagnostic(
-            "E402", f"no such file: {path}")], str(path))
-    return p.read_text(encoding="utf-8", errors="replace"), str(p)
+    return read_source(path), str(Path(path))
 
 
 def _problem(args, float64=None):
@@ -251,8 +249,12 @@ def main(argv=None):
     try:
         return {"check": cmd_check, "compile": cmd_compile, "run": cmd_run, "eval": cmd_eval, "plot": cmd_plot}[args.cmd](args)
     except PdeError as e:
-        if e.file is None and Path(args.file).is_file():   # raised past the front end (data, runtime): name the .pde
-            e.file, e.source = _read(args.file)[::-1]
+        file = getattr(args, "file", None)           # `plot` names a directory, not a .pde
+        if e.file is None and file is not None:      # raised past the front end (data, runtime): name the .pde
+            try:
+                e.file, e.source = _read(file)[::-1]
+            except PdeError:
+                e.file = file
         print(e.render(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

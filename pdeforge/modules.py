@@ -15,6 +15,7 @@ from pdeforge import stdlib
 from pdeforge.dsl import ast as A
 from pdeforge.dsl import parse
 from pdeforge.dsl.diagnostics import Diagnostic, PdeError, Span, did_you_mean
+from pdeforge.dsl.source import read_source
 
 MODULE_STATEMENTS = (A.Use, A.Architecture)
 MAX_MODULES = 200
@@ -78,7 +79,7 @@ def resolve(prog: A.Program, allow=()) -> list[A.Program]:
     def load(key):
         if key.startswith("std:"):
             return _stdlib_module(key[4:])
-        text = Path(key).read_text()
+        text = read_source(key)       # regular file, size checked before reading
         q = parse(text, key)
         _own(q)
         return q

@@ -21,6 +21,8 @@ def resolve(path: str, base: Path, allow=(), span=None) -> Path:
                     hint=f"pass `--allow-path {p.parent}` to read it")
     if not p.exists():
         raise error("E402", f"data file not found: {p}", span)
+    if not p.is_file():     # a FIFO or device would block np.load; a directory is no data
+        raise error("E402", f"data path is not a regular file: {p}", span)
     if p.stat().st_size > MAX_DATA_BYTES:
         raise error("E408", f"data file is larger than {MAX_DATA_BYTES:,} bytes: {p}", span)
     return p
@@ -100,7 +102,8 @@ def load_reference(problem, ref, allow=()):
     for f in ref.fields:
         v = get(f)
         if not np.all(np.isfinite(v)):
-            raise error("E409", f"`{ref.mapping[f]}` in {p.name} holds {int(np.sum(~np.isfinite(v)))} NaN or infinite values", ref.span)
+            bad = int(np.sum(~np.isfinite(v)))
+            raise error("E409", f"`{ref.mapping[f]}` in {p.name} holds {bad} NaN or infinite values", ref.span)
         out[f] = v
     vals = list(out.values())
     sizes = [c.size for c in cvals]

@@ -6,6 +6,9 @@ safe as opening a CSV.
    any occurrence not on the reviewed allow-list below fails the test.
 2. Paths in a .pde file resolve relative to the file; reading outside its directory
    tree needs `--allow-path` (checked through the CLI).
+3. Only regular files are opened, and sizes are checked before reading: a FIFO, a
+   device or a directory named as a .pde file or a data file is refused (E402) without
+   blocking, a huge .pde file (E005) without being read.
 """
 from __future__ import annotations
 
@@ -30,10 +33,7 @@ FORBIDDEN = re.compile(r"\b(eval|exec|compile|__import__|sympify|parse_expr|lamb
                        r"allow_pickle\s*=\s*True|\byaml\.load\(|\btorch\.load\(|\bsympy\.parsing\b")
 
 # Reviewed exceptions: (file, the matched text) -> why it is safe.
-ALLOWED = {
-    ("pdeforge/cli.py", "__import__("):
-        "imports our own module pdeforge.dsl.diagnostics by a constant name; no user text",
-}
+ALLOWED: dict = {}
 
 
 def code_lines(path: Path):
@@ -211,3 +211,48 @@ def test_module_path_outside_needs_allow_path(tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     assert "= far" in cap.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.parametrize("cmd", ["check", "load", "module"])
+def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path, capsys, cmd):
+    """Opening a FIFO for reading blocks until a writer comes; none ever does here, so a
+    read would hang the test (pytest's timeout of the suite would show it)."""
+    import pdeforge
+    from pdeforge.dsl import PdeError
+    fifo = tmp_path / "pipe.pde"
+    os.mkfifo(fifo)
+    for bad in (fifo, tmp_path):
+        if cmd == "check":
+            assert cli.main(["check", str(bad)]) == 2
+            assert f"error[E402]: not a regular file: {bad}" in capsys.readouterr().err
+        elif cmd == "load":
+            with pytest.raises(PdeError) as e:
+                pdeforge.load(bad)
+            assert e.value.codes == ["E402"] and "not a regular file" in str(e.value)
+        else:
+            f = tmp_path / "p.pde"
+            f.write_text(PROBLEM.format(path="x.npz").split("reference")[0].replace("problem", 'use "pipe.pde"\nproblem'))
+            assert cli.main(["check", str(f)]) == 2
+            assert "E151" in capsys.readouterr().err     # `use` of a non-file: not found as a module
+
+
+def test_a_data_path_that_is_not_a_regular_file_is_refused(layout, capsys):
+    proj, _, _ = layout
+    (proj / "data" / "dir.npz").mkdir()
+    rc, _, err = evaluate(capsys, proj, "data/dir.npz")
+    assert rc == 2 and "error[E402]: data path is not a regular file" in err
+
+
+def test_a_huge_pde_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A sparse 4 GB file: the size comes from stat, so nothing is read or allocated."""
+    import pdeforge
+    from pathlib import Path as P
+    from pdeforge.dsl import PdeError
+    big = tmp_path / "big.pde"
+    with open(big, "wb") as f:
+        f.truncate(4 << 30)
+    monkeypatch.setattr(P, "read_text", lambda *a, **k: pytest.fail("read before the size check"))
+    with pytest.raises(PdeError) as e:
+        pdeforge.load(big)
+    assert e.value.codes == ["E005"] and e.value.file == str(big)
