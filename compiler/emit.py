@@ -10,6 +10,8 @@ from pdeforge.dsl import ast as A
 from . import network
 from .symbolic import Dn
 
+__all__ = ["ast_text", "ir_text", "graph_text", "graph_dot", "latex_text"]
+
 
 def ast_text(program: A.Program) -> str:
     out = []

@@ -11,6 +11,8 @@ from pdeforge.dsl import ast as A
 from .hard import synthesize as synthesize_hard
 from .symbolic import Symbols, on_face, on_piece
 
+__all__ = ["Region", "Term", "ModelSpec", "IR", "build_ir"]
+
 
 @dataclass
 class Region:

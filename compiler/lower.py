@@ -19,6 +19,8 @@ from .derivatives import Plan, evaluate
 from .symbolic import Lap, expand_lap, normal_symbols
 from .ir import IR
 
+__all__ = ["to_jax", "Lowered"]
+
 # the language's math functions (dsl/vocabulary.py): sympy function -> jnp function
 _FUNCS = {getattr(sp, f.sympy): getattr(jnp, f.jnp) for f in FUNCTIONS.values()}
 

@@ -13,6 +13,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+__all__ = ["KEY", "bounded", "unbounded", "init", "values", "report"]
+
 KEY = "param"
 
 

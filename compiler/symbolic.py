@@ -7,6 +7,8 @@ from pdeforge.dsl import ast as A
 from pdeforge.dsl.diagnostics import error
 from pdeforge.dsl.vocabulary import FUNCTIONS
 
+__all__ = ["FUNCS", "Dn", "Lap", "expand_lap", "Symbols", "on_face", "normal_symbols", "on_piece"]
+
 # the language's math functions (dsl/vocabulary.py) as sympy functions
 FUNCS = {name: getattr(sp, f.sympy) for name, f in FUNCTIONS.items()}
 

@@ -5,6 +5,12 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Span
 
+__all__ = ["Expr", "Num", "Name", "Kwarg", "Call", "BinOp", "Neg", "Attr", "Tuple", "Interval", "walk", "Stmt",
+           "Problem", "Use", "Const", "Domain", "Shape", "Time", "Param", "Column", "Data", "FieldDecl", "Hard",
+           "Equation", "Region", "Condition", "Relation", "Constraint", "Exact", "Model", "Reference", "Points",
+           "Weights", "Stage", "Setting", "Train", "ArchParam", "Assign", "Repeat", "Return", "Architecture",
+           "Program"]
+
 
 # ---- expressions -------------------------------------------------------------
 @dataclass

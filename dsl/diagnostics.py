@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+__all__ = ["Span", "Diagnostic", "PdeError", "error", "did_you_mean", "Collector"]
+
 
 @dataclass(frozen=True)
 class Span:

@@ -17,6 +17,8 @@ from pathlib import Path
 from pdeforge.dsl import PdeError
 from pdeforge.dsl.source import read_source
 
+__all__ = ["cmd_check", "cmd_compile", "cmd_run", "cmd_eval", "cmd_plot", "main"]
+
 
 def _read(path):
     return read_source(path), str(Path(path))

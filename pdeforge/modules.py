@@ -17,6 +17,8 @@ from pdeforge.dsl import parse
 from pdeforge.dsl.diagnostics import Diagnostic, PdeError, Span, did_you_mean
 from pdeforge.dsl.source import read_source
 
+__all__ = ["MODULE_STATEMENTS", "MAX_MODULES", "resolve"]
+
 MODULE_STATEMENTS = (A.Use, A.Architecture)
 MAX_MODULES = 200
 

@@ -12,6 +12,8 @@ import numpy as np
 from pdeforge.dsl.diagnostics import error
 from . import io
 
+__all__ = ["NAME", "save", "load", "restore_opt_state"]
+
 NAME = "checkpoint.npz"
 
 

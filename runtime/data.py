@@ -9,6 +9,8 @@ import numpy as np
 
 from pdeforge.dsl.diagnostics import error
 
+__all__ = ["MAX_DATA_BYTES", "resolve", "read_arrays", "load_reference", "exact_grid"]
+
 MAX_DATA_BYTES = 2_000_000_000
 
 

@@ -7,6 +7,8 @@ import numpy as np
 from .data import exact_grid, load_reference
 from .train import Evaluation
 
+__all__ = ["make_evaluation"]
+
 
 def make_evaluation(problem, allow=()) -> Evaluation | None:
     chk = problem.checked

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["write_json", "write_npz", "read_npz", "flatten", "unflatten"]
+
 
 def _atomic_write(path: Path, data: bytes):
     path = Path(path)

@@ -21,6 +21,8 @@ import optax
 
 from pdeforge.dsl.vocabulary import STAGES
 
+__all__ = ["MultiAdamState", "scale_by_multiadam", "multiadam"]
+
 # the paper's β₁ = β₂ = 0.99 and ε, as the stage table gives them to a `multiadam` stage
 _DEFAULT = STAGES["multiadam"].options
 

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+__all__ = ["Objective", "point_scores", "r3_resample", "rar_add"]
+
 
 class Objective:
     def __init__(self, lowered, train_cfg: dict):

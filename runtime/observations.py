@@ -11,6 +11,8 @@ import numpy as np
 from pdeforge.dsl.diagnostics import error
 from .data import read_arrays, resolve
 
+__all__ = ["load_observations"]
+
 
 def load_observations(lowered, file, allow=()) -> dict:
     """{region key: (N, D + k) float64 array} for every data region of `lowered`."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["plot_run"]
+
 
 def plot_run(run_dir, out_dir=None) -> list[Path]:
     import matplotlib

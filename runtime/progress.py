@@ -6,6 +6,8 @@ import json
 import sys
 import time
 
+__all__ = ["fmt_time", "Progress"]
+
 
 def fmt_time(s):
     s = int(max(0, s))

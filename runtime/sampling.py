@@ -7,6 +7,9 @@ import warnings
 import numpy as np
 from scipy.stats import qmc
 
+__all__ = ["DEFAULT_COUNTS", "unit_points", "drawer", "region_counts", "estimated_bytes", "available_bytes",
+           "check_memory", "sample_regions", "sample_batch"]
+
 DEFAULT_COUNTS = {"interior": 2000, "boundary": 200, "initial": 200, "periodic": 200}
 
 

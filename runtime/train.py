@@ -22,6 +22,9 @@ from .objective import Objective, point_scores, r3_resample, rar_add
 from .progress import Progress
 from .sampling import check_memory, sample_regions
 
+__all__ = ["DEFAULT_STAGES", "Evaluation", "Result", "relative_l2", "STALL_RTOL", "plan_stages",
+           "CHECKPOINT_SECONDS", "train"]
+
 DEFAULT_STAGES = [{"optimizer": "adam", "steps": 2000, "lr": 1e-3}]
 
 

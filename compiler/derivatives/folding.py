@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+__all__ = ["FOLD"]
+
 FOLD = True        # fold constant seeds and masks at trace time (_now); off only to benchmark against
 
 

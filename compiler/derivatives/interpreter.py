@@ -12,6 +12,8 @@ from . import folding
 from .folding import _const
 from .rules import _T, _add, _joint_linear, _linear, _mul, _scale, _unary
 
+__all__ = ["Unsupported", "taylor_point"]
+
 
 class Unsupported(Exception):
     """The fused pass cannot handle a primitive; the caller falls back."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 
+__all__ = ["Plan", "stde_directions"]
+
 
 @dataclass
 class Plan:

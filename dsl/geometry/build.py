@@ -13,6 +13,8 @@ from pdeforge.dsl.diagnostics import error
 from .csg import Combo
 from .primitives import Ball, Box, Ellipse, Polygon
 
+__all__ = ["SHAPES", "Builder"]
+
 
 SHAPES = {"interval", "rectangle", "box", "disk", "ball", "ellipse", "polygon", "triangle",
           "translate", "rotate", "scale"}

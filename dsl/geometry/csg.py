@@ -10,6 +10,8 @@ from pdeforge.dsl.diagnostics import error
 from .domain import _halton
 from .primitives import Shape
 
+__all__ = ["Combo", "validate"]
+
 
 class Combo(Shape):
     def __init__(self, op, a, b):

@@ -8,6 +8,8 @@ import numpy as np
 
 from pdeforge.dsl.diagnostics import error
 
+__all__ = ["Geometry"]
+
 
 def _halton(n, d, seed=12345):
     from scipy.stats import qmc

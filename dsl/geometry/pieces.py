@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["Segment", "Arc", "Face3", "Sphere"]
+
 
 class Segment:
     """Edge a → b of a counter-clockwise polygon: outward normal (dy, −dx)/L."""

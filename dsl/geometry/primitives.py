@@ -10,6 +10,8 @@ import numpy as np
 
 from .pieces import Arc, Face3, Segment, Sphere
 
+__all__ = ["Shape", "Polygon", "Ellipse", "Box", "Ball"]
+
 
 class Shape:
     dim: int
