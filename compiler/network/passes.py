@@ -7,7 +7,7 @@
                     maximal single-consumer tree of them by one `fused` node holding the
                     steps; adds g.graph["fused"] (fused nodes made)
 
-Both keep the network's function exactly (tests/test_architectures.py checks outputs
+Both keep the network's function exactly (tests/test_architectures_graph.py checks outputs
 before and after)."""
 from __future__ import annotations
 
