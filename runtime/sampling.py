@@ -49,7 +49,7 @@ def drawer(dim: int, method: str, seed: int):
 
 
 def _shaped(lowered, r, n, method, seed):
-    """Points of a region of a shaped domain (dsl/geometry.py): uniform in the shape
+    """Points of a region of a shaped domain (dsl/geometry/): uniform in the shape
     (interior, and the time faces), or uniform by arc length / area on a boundary piece,
     followed there by the outward unit normal."""
     geo = lowered.ir.checked.geometry
