@@ -10,8 +10,12 @@ registered kind), and then, for every node of that kind,
     (`compiler.derivatives.evaluate`) equal jax.jacfwd / jax.hessian, per point;
   * `describe` returns a string; a kind called by name has its `build`.
 
-The whole network built from each example passes the same derivative check. A new
-kind added by a test fixture (test_layers_new_kind.py) passes the same contract."""
+The whole network built from each example passes the same derivative check.
+
+A new kind, `chebyshev`, added by a fixture as ONE registry entry (`register`, removed
+again after the test), passes the same contract, and a `.pde` architecture calls it by
+name: it checks its arguments, compiles, matches an independent reference, trains, and
+`pdeforge compile --emit graph` describes it."""
 from __future__ import annotations
 
 import math
@@ -20,11 +24,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from architectures_common import build
+from architectures_common import PROBLEM, build
 
 from pdeforge.compiler.derivatives import Plan, evaluate
 from pdeforge.compiler import network
-from pdeforge.compiler.network import ACTIVATIONS, KINDS, make_apply, make_init
+import pdeforge
+from pdeforge import cli
+from pdeforge.compiler.network import ACTIVATIONS, KINDS, Kind, make_apply, make_init, register
+from pdeforge.dsl import PdeError
+from pdeforge.dsl.diagnostics import error
 
 X64 = jax.enable_x64
 N, D = 5, 2           # points in a batch, inputs of every example network
@@ -178,3 +186,84 @@ def test_param_shapes_are_what_init_draws_for_every_stdlib_network():
         n_fixed = network.fixed_count(g)
         total = sum(math.prod(v.shape) for v in jax.tree_util.tree_leaves(P))
         assert total == network.param_count(g) + n_fixed, line
+
+
+# ---- a new kind in one entry --------------------------------------------------------------------
+def _chebyshev_build(b, e, env, arch):
+    b.args(e, 2, 2, "a layer and a width: `chebyshev(h, 8, degree = 3)`", ("degree",))
+    h = b.layer(e.args[0], env, arch, "chebyshev")
+    w = b.width(e.args[1], env, arch)
+    degree = b.opt(e, "degree", env, 3.0)
+    if degree != int(degree) or not 0 <= degree <= 20:
+        raise error("E229", "`degree` must be a whole number from 0 to 20", e.span)
+    return b.add("chebyshev", w, [h], e.span, fan_in=h.width, degree=int(degree))
+
+
+def _chebyshev_apply(a, p, args):     # y_o = Σ_ik C_iko T_k(tanh x_i), T_k by the three-term recurrence
+    z = jnp.tanh(args[0])
+    T = [jnp.ones_like(z), z]
+    while len(T) <= a["degree"]:
+        T.append(2 * z * T[-1] - T[-2])
+    return jnp.einsum("...ik,iko->...o", jnp.stack(T[:a["degree"] + 1], -1), p["C"])
+
+
+def _chebyshev_shape(a):
+    return (a["fan_in"], a["degree"] + 1, a["width"])
+
+
+CHEBYSHEV = Kind("chebyshev", _chebyshev_apply, lambda a: {"C": _chebyshev_shape(a)},
+                 init=lambda key, a, dtype: {"C": jax.random.normal(key, _chebyshev_shape(a), dtype) / a["fan_in"]},
+                 describe=lambda a: f"{a['fan_in']} -> {a['width']}, Chebyshev degree {a['degree']}",
+                 surface="chebyshev", build=_chebyshev_build)
+
+CHEB_ARCH = arch("return dense(chebyshev(inputs, width, degree = 4), outputs)").replace("k()", "cheb(width = 4)")
+CHEB_PROBLEM = PROBLEM + CHEB_ARCH + """model u = cheb(width = 5)
+train:
+  points interior = 64, boundary = 16, initial = 16
+  adam(lr = 1e-2) for 40 steps
+  log_every = 10
+"""
+
+
+@pytest.fixture
+def chebyshev():
+    """The registry with one more entry for the test's lifetime; nothing else is touched."""
+    before = dict(KINDS)
+    register(CHEBYSHEV)
+    yield CHEBYSHEV
+    del KINDS[CHEBYSHEV.op]
+    assert KINDS == before
+
+
+def test_a_new_kind_is_unknown_without_its_entry():
+    with pytest.raises(PdeError) as e:
+        pdeforge.loads(CHEB_PROBLEM)
+    assert e.value.codes == ["E108"] and "chebyshev" in e.value.diagnostics[0].message
+
+
+def test_a_new_kind_passes_the_contract(chebyshev):
+    assert check_kind("chebyshev", [ret("chebyshev(inputs, 3)"), ret("chebyshev(inputs, 2, degree = 1)")]) == 2
+
+
+def test_a_new_kind_is_called_by_name_compiles_and_trains(chebyshev, tmp_path, capsys):
+    prob = pdeforge.loads(CHEB_PROBLEM)
+    g = prob.lowered.graphs["u"]
+    assert prob.lowered.param_count == 2 * 5 * 5 + (5 + 1)
+    # the compiled network against an independent formula: T_k(cos θ) = cos(kθ)
+    with X64(True):
+        P = perturb(make_init(g, jnp.float64)(jax.random.PRNGKey(0)), jax.random.PRNGKey(1))
+        x = jax.random.uniform(jax.random.PRNGKey(2), (16, 2), jnp.float64, -1, 1)
+        theta = jnp.arccos(jnp.tanh(x))[..., None] * jnp.arange(5)
+        h = jnp.einsum("nik,iko->no", jnp.cos(theta), P["chebyshev_0"]["C"])
+        np.testing.assert_allclose(make_apply(g)(P, x), h @ P["dense_0"]["W"] + P["dense_0"]["b"], rtol=0, atol=1e-12)
+    # the kind's own argument check, through the checker and compiler like any layer's
+    with pytest.raises(PdeError) as e:
+        pdeforge.loads(CHEB_PROBLEM.replace("degree = 4", "degree = 1.5"))
+    assert e.value.codes == ["E229"]
+    r = prob.train(progress="quiet")
+    assert r.steps == 40 and np.isfinite(r.final_loss) and r.final_loss < r.history[0]["loss"]
+    src = tmp_path / "cheb.pde"
+    src.write_text(CHEB_PROBLEM)
+    assert cli.main(["compile", str(src), "--emit", "graph"]) == 0
+    out = capsys.readouterr().out
+    assert "chebyshev_0" in out and "2 -> 5, Chebyshev degree 4" in out and "56 trained parameters" in out

@@ -172,7 +172,8 @@ class _Builder:
                 raise error("E217", f"`{e.id}` is a function; call it, as in `{e.id}(h)`", e.span)
             where = f" in `{arch.name}`" if arch else ""
             if arch is not None and arch.kind == "activation":
-                default = f"an activation may use its parameters ({', '.join(p.name for p in arch.params)}), numbers, `pi` and `e`"
+                default = (f"an activation may use its parameters ({', '.join(p.name for p in arch.params)}), "
+                           "numbers, `pi` and `e`")
             else:
                 default = "assign it first, as in `h = inputs`"
             raise error("E101", f"`{e.id}` is not defined{where}", e.span, hint=did_you_mean(e.id, list(env)) or default)
