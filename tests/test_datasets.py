@@ -18,3 +18,23 @@ def test_grf_1d_spectrum_matches_formula():
 def test_grf_bad_covariance(bad):
     with pytest.raises(ValueError, match="must be positive"):
         grf_1d(2, 16, **bad)
+
+
+def test_grf_2d_shape_and_variance():
+    from pdeforge.datasets.grf import grf_2d
+    psi = grf_2d(200, 17, seed=2)
+    assert psi.shape == (200, 17, 17) and np.isfinite(psi).all()
+
+
+def test_darcy_manufactured_second_order():
+    from pdeforge.datasets.darcy import solve_darcy
+    errs = []
+    for s in (17, 33, 65):
+        x = np.linspace(0, 1, s)
+        X, Y = np.meshgrid(x, x, indexing="ij")
+        a = 1 + 0.5 * X  # -div(a grad u) for u = sin(pi x) sin(pi y)
+        u = np.sin(np.pi * X) * np.sin(np.pi * Y)
+        f = 2 * np.pi ** 2 * a * u - 0.5 * np.pi * np.cos(np.pi * X) * np.sin(np.pi * Y)
+        errs.append(np.abs(solve_darcy(a, f) - u).max())
+    ratios = [errs[0] / errs[1], errs[1] / errs[2]]
+    assert all(3.5 < r < 4.5 for r in ratios), (errs, ratios)
