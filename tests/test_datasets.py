@@ -38,3 +38,23 @@ def test_darcy_manufactured_second_order():
         errs.append(np.abs(solve_darcy(a, f) - u).max())
     ratios = [errs[0] / errs[1], errs[1] / errs[2]]
     assert all(3.5 < r < 4.5 for r in ratios), (errs, ratios)
+
+
+def _cole_hopf(x, t, nu):
+    # u0 = sin(2 pi x): phi0 = exp(cos(2 pi x) / (4 pi nu)), heat flow by its Fourier series (fine grid, exact to ~1e-14)
+    m = 256
+    xf = np.arange(m) / m
+    ph = np.fft.fft(np.exp(np.cos(2 * np.pi * xf) / (4 * np.pi * nu))) / m
+    kk = 2 * np.pi * np.fft.fftfreq(m, d=1.0 / m)
+    ph = ph * np.exp(-nu * kk ** 2 * t)
+    e = np.exp(1j * np.outer(x, kk))
+    return (-2 * nu * (e @ (1j * kk * ph)) / (e @ ph)).real
+
+
+def test_burgers_cole_hopf():
+    from pdeforge.datasets.burgers import solve_burgers
+    s, nu = 128, 0.1
+    x = np.arange(s) / s
+    u = solve_burgers(np.sin(2 * np.pi * x), [0.5, 1.0], nu=nu, dt=1e-3)
+    err = max(np.abs(u[0, i] - _cole_hopf(x, t, nu)).max() for i, t in enumerate([0.5, 1.0]))
+    assert err < 1e-6, err
