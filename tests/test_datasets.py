@@ -58,3 +58,15 @@ def test_burgers_cole_hopf():
     u = solve_burgers(np.sin(2 * np.pi * x), [0.5, 1.0], nu=nu, dt=1e-3)
     err = max(np.abs(u[0, i] - _cole_hopf(x, t, nu)).max() for i, t in enumerate([0.5, 1.0]))
     assert err < 1e-6, err
+
+
+def test_cache_reads_file_and_keys_params(tmp_path, monkeypatch):
+    from pdeforge.datasets import cache
+    a = cache.generate("darcy", 2, 9, seed=1, cache_dir=str(tmp_path))
+    monkeypatch.setitem(cache.GENERATORS, "darcy", (lambda *a, **k: 1 / 0, 2))
+    b = cache.generate("darcy", 2, 9, seed=1, cache_dir=str(tmp_path))
+    assert np.array_equal(a["u"], b["u"])
+    with pytest.raises(ZeroDivisionError):
+        cache.generate("darcy", 2, 9, seed=2, cache_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="out of range"):
+        cache.generate("darcy", 10 ** 6, 1000, cache_dir=str(tmp_path))
