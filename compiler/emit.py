@@ -8,7 +8,6 @@ import sympy as sp
 
 from pdeforge.dsl import ast as A
 from . import network
-from .symbolic import Dn
 
 __all__ = ["ast_text", "ir_text", "graph_text", "graph_dot", "latex_text"]
 
@@ -25,8 +24,11 @@ def ast_text(program: A.Program) -> str:
         if not dataclasses.is_dataclass(x):
             out.append(f"{pad}{x!r}")
             return
-        fields = [(f.name, getattr(x, f.name)) for f in dataclasses.fields(x) if f.name not in ("span", "name_span", "func_span", "name_spans", "arg_spans", "path_span", "source", "doc", "origin")]
-        simple = [(k, v) for k, v in fields if not (dataclasses.is_dataclass(v) or isinstance(v, list) and v and any(dataclasses.is_dataclass(i) for i in v))]
+        hidden = ("span", "name_span", "func_span", "name_spans", "arg_spans", "path_span", "source", "doc", "origin")
+        fields = [(f.name, getattr(x, f.name)) for f in dataclasses.fields(x) if f.name not in hidden]
+        simple = [(k, v) for k, v in fields
+                  if not (dataclasses.is_dataclass(v)
+                          or isinstance(v, list) and v and any(dataclasses.is_dataclass(i) for i in v))]
         nested = [(k, v) for k, v in fields if (k, v) not in simple]
         sp_ = getattr(x, "span", None)
         loc = f" @{sp_.line}:{sp_.col}" if sp_ else ""
@@ -61,7 +63,8 @@ def ir_text(ir, lowered=None) -> str:
             n = len(lowered.data.get(r.key, ())) if lowered is not None else 0
             out.append(f"  {r.key}: the points of `{r.data}` (fixed{f', {n} points' if n else ''})")
             continue
-        where = "interior" if r.kind == "interior" else f"{r.coord} = {r.value:g}" + (" (paired with the opposite face)" if r.kind == "periodic" else "")
+        where = ("interior" if r.kind == "interior"
+                 else f"{r.coord} = {r.value:g}" + (" (paired with the opposite face)" if r.kind == "periodic" else ""))
         out.append(f"  {r.key}: {where}")
     if getattr(ir, "hard", None):
         out.append("hard (built into the models; not loss terms):")
@@ -91,7 +94,8 @@ def graph_text(lowered) -> str:
             a = g.nodes[n]
             count = sum(_prod(sh) for sh in network.param_shapes(a).values())
             detail = network.describe(a)
-            out.append(f"  {n:<14} {a['op']:<10} {'(1,)' if a['op'] == 'scalar' else '(N, ' + str(a['width']) + ')':<10} {count or '':>8}  "
+            shape = '(1,)' if a['op'] == 'scalar' else '(N, ' + str(a['width']) + ')'
+            out.append(f"  {n:<14} {a['op']:<10} {shape:<10} {count or '':>8}  "
                        f"{', '.join(a['args']) or '-'}{'  ' + detail if detail else ''}")
         out.append("")
         out.append(graph_dot(name, g))

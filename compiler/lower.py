@@ -139,8 +139,9 @@ class Lowered:
         for m in ir.models:
             arch = chk.architectures[m.arch]
             try:
-                g = network.build_graph(arch, m.call, self._input_width(m), self.hard.output_width(m) if self.hard else len(m.fields), archs=chk.architectures, file=chk.program.file,
-                                        consts=chk.consts)
+                out_width = self.hard.output_width(m) if self.hard else len(m.fields)
+                g = network.build_graph(arch, m.call, self._input_width(m), out_width, archs=chk.architectures,
+                                        file=chk.program.file, consts=chk.consts)
             except PdeError as e:
                 _attribute(e, arch, m, chk.program)
                 raise

@@ -80,5 +80,6 @@ def test_bench_fails_on_a_wrong_gradient_with_the_right_loss(tiny, monkeypatch):
         extra = 1e-2 * jnp.sum(w)
         return nested(self, p, b) + extra - jax.lax.stop_gradient(extra)
     monkeypatch.setattr(baselines.Burgers, "nested_grad", off)
-    with pytest.raises(run.Disagreement, match=r"nested_grad: loss differs by \S+ \(tolerance 1e-05\), gradient by \d\.\d\de-0[1-3] "):
+    with pytest.raises(run.Disagreement,
+                       match=r"nested_grad: loss differs by \S+ \(tolerance 1e-05\), gradient by \d\.\d\de-0[1-3] "):
         run.run_case("burgers-tiny", 1, 0.1, ["compiled", "nested_grad"])

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -39,11 +38,6 @@ def _leaves(p):
 def test_resume_is_bit_identical(tmp_path):
     prob = pdeforge.loads(SRC)
     full = train(prob, progress="quiet", out=tmp_path / "a", checkpoint_every=20)
-
-    class Stop(Exception):
-        pass
-
-    stop_at = {"n": 0}
 
     def interrupt(rec):
         if rec["step"] == 70:     # inside the L-BFGS stage

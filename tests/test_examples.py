@@ -23,9 +23,9 @@ TARGETS = {
 # 1.08e-4 on another, hence the longer recipe)
 LONG = {"burgers": 1e-3, "burgers_hard": 1e-3, "wave1d": 5e-3, "poisson_nd": 1e-4, "allen_cahn": 5e-3, "heat2d_ms": 1e-2}
 # measured at these short budgets: burgers 3.7e-2 (seeds 1 and 2: 6.1e-2, 1.4e-2), burgers_hard
-# 2.0e-2 (seeds 1 and 2: 1.2e-2, 9.2e-3; tests/test_hard.py compares the two over seeds), wave1d 4.9e-3, allen_cahn 2.9e-2, heat2d_ms 3.2e-2,
-# poisson_nd 2.0e-3 (a plain MLP stalls near 0.5 on allen_cahn; PINNacle's best on Wave1d-C is
-# 9.79e-2, on Heat2d-MS 1.73e-2, on PNd 4.58e-4).
+# 2.0e-2 (seeds 1 and 2: 1.2e-2, 9.2e-3; tests/test_hard.py compares the two over seeds), wave1d 4.9e-3,
+# allen_cahn 2.9e-2, heat2d_ms 3.2e-2, poisson_nd 2.0e-3 (a plain MLP stalls near 0.5 on allen_cahn;
+# PINNacle's best on Wave1d-C is 9.79e-2, on Heat2d-MS 1.73e-2, on PNd 4.58e-4).
 # L-BFGS in float32 amplifies the last bit: the same recipe on another CPU has landed 4x off
 # (burgers: 1.3e-3 here, 5.8e-3 in CI), hence the margins.
 SHORT = {"burgers": ("2000", 0.15), "burgers_hard": ("2000", 6e-2), "wave1d": ("2000", 2e-2), "allen_cahn": ("1500", 6e-2),

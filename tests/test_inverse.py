@@ -286,7 +286,8 @@ def test_heat_inverse_source_is_the_derived_one():
     r = expand_lap(S.to_sympy(eq.lhs) - S.to_sympy(eq.rhs)).subs({S.field["u"]: u, S.field["a"]: a}).doit()
     assert sp.simplify(r) == 0
     # and the generator's f is the same function
-    assert sp.simplify(f.subs({x: X, y: Y, t: T}) - (sp.diff(u, T) - sp.diff(a * sp.diff(u, X), X) - sp.diff(a * sp.diff(u, Y), Y))) == 0
+    expected = sp.diff(u, T) - sp.diff(a * sp.diff(u, X), X) - sp.diff(a * sp.diff(u, Y), Y)
+    assert sp.simplify(f.subs({x: X, y: Y, t: T}) - expected) == 0
 
 
 @pytest.mark.slow
@@ -294,7 +295,8 @@ def test_heat_inverse_recovers_the_conductivity(tmp_path):
     """PINNacle HInv: 2,500 noisy observations (σ = 0.01, seeded), generated here;
     relative L2 error of a ≤ 5e-2 (PINNacle: 1.57 vanilla PINN, 1.19e-2 best)."""
     obs = _generator().observations()
-    assert np.std(obs["u"] - np.exp(-obs["t"]) * np.sin(np.pi * obs["x"]) * np.sin(np.pi * obs["y"])) == pytest.approx(0.01, rel=0.1)
+    exact = np.exp(-obs["t"]) * np.sin(np.pi * obs["x"]) * np.sin(np.pi * obs["y"])
+    assert np.std(obs["u"] - exact) == pytest.approx(0.01, rel=0.1)
     err, _ = _heat_inverse_error(tmp_path, obs)
     assert err <= 5e-2, err
 

@@ -125,15 +125,18 @@ def classify(cond, S, checked):
     rhs = S.to_sympy(cond.rhs)
     if rhs.atoms(AppliedUndef):
         raise error("E323", "the value of a hard condition cannot involve a field", cond.rhs.span,
-                    hint="a hard condition gives a field's value as a function of the coordinates; remove `hard` to train it as a loss term")
+                    hint="a hard condition gives a field's value as a function of the coordinates; "
+                         "remove `hard` to train it as a loss term")
     if lhs.has(Dn) or isinstance(lhs, sp.Derivative) and not _is_time(lhs, checked, S):
-        raise error("E324", "a hard Neumann or Robin condition is not supported: only values (and the initial rate dt(u)) can be built in",
+        raise error("E324", "a hard Neumann or Robin condition is not supported: "
+                    "only values (and the initial rate dt(u)) can be built in",
                     cond.span, hint="remove `hard` to train this condition as a loss term")
     if isinstance(lhs, AppliedUndef):
         return lhs.func.__name__, "value"
     if isinstance(lhs, sp.Derivative) and isinstance(lhs.expr, AppliedUndef):
         return lhs.expr.func.__name__, "rate"
-    raise error("E323", "a hard condition must set a field itself, such as `u = 0`, or its initial rate, `dt(u) = 0`", cond.lhs.span,
+    raise error("E323", "a hard condition must set a field itself, such as `u = 0`, or its initial rate, `dt(u) = 0`",
+                cond.lhs.span,
                 hint="rewrite it as `u = ...`, or remove `hard` to train it as a loss term")
 
 
@@ -154,7 +157,8 @@ def synthesize(ctx) -> dict:
         args = checked.fields[fname].args
         for f in faces:
             if f.coord not in args:
-                raise error("E323", f"`{fname}` does not depend on `{f.coord}`, so it has no face `{f.coord} = {f.value:g}`", cond.span)
+                raise error("E323", f"`{fname}` does not depend on `{f.coord}`, so it has no face `{f.coord} = {f.value:g}`",
+                            cond.span)
             if kind == "rate" and not (checked.coord(f.coord).is_time and f.side == "lo"):
                 raise error("E324", "a hard rate condition `dt(u) = ...` is supported on the initial time only", cond.span,
                             hint="remove `hard` to train it as a loss term")
@@ -186,8 +190,10 @@ def synthesize(ctx) -> dict:
                 cond = slot[(ax.coord, "lo", 1)][1]
                 if "lo" not in ax.sides:
                     raise error("E323", f"a hard initial rate needs a hard initial value of `{fname}` as well", cond.span,
-                                hint=f"mark the condition `{fname} = ... on {ax.coord} = {ax.lo:g}` hard too, or remove `hard` here")
-                raise error("E324", f"hard conditions on both ends of `{ax.coord}` together with a hard initial rate are not supported", cond.span,
+                                hint=f"mark the condition `{fname} = ... on {ax.coord} = {ax.lo:g}` hard too, "
+                                     "or remove `hard` here")
+                raise error("E324", f"hard conditions on both ends of `{ax.coord}` together with a hard initial rate "
+                            "are not supported", cond.span,
                             hint="remove `hard` from the condition at the final time")
         axes = [axes[c] for c in names if c in axes]
         _check_corners(fname, axes, slot, checked, S, consts)
@@ -269,7 +275,8 @@ def _check_corners(fname, axes, slot, checked, S, consts):
             raise error("E326", f"hard conditions{_label(first)} and{_label(second)} disagree where they meet: "
                         f"{what} = {bad['a']:.6g} from one and {bad['b']:.6g} from the other at {at}",
                         second.span, related=[(first.span, "the other condition")],
-                        hint="a field with both conditions hard must take one value at the corner; fix the data, or remove `hard` from one of them")
+                        hint="a field with both conditions hard must take one value at the corner; "
+                             "fix the data, or remove `hard` from one of them")
 
 
 def _label(cond):

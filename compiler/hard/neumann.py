@@ -182,8 +182,8 @@ def _form(cond, face, S, checked):
     """(field, α, β, γ, g, order) of α·u + γ·∂u/∂x = g (order 1, β = 0) or
     α·u + β·∂u/∂x + γ·∂²u/∂x² = g (order 2) on `face`, or a PdeError saying why it is no such form."""
     if getattr(face, "coord", None) is None:
-        raise error("E324", "a hard derivative condition is built in on the faces of a box only, where the normal is a coordinate axis",
-                    cond.span, hint=_HINT)
+        raise error("E324", "a hard derivative condition is built in on the faces of a box only, "
+                    "where the normal is a coordinate axis", cond.span, hint=_HINT)
     x = S.coord[face.coord]
     expr = on_face(S.to_sympy(cond.lhs) - S.to_sympy(cond.rhs), x, face.side)
     fields = {a.func.__name__ for a in expr.atoms(AppliedUndef)}
@@ -192,7 +192,8 @@ def _form(cond, face, S, checked):
     fname = fields.pop()
     u = S.field[fname]
     if face.coord not in checked.fields[fname].args:
-        raise error("E323", f"`{fname}` does not depend on `{face.coord}`, so it has no face `{face.coord} = {face.value:g}`", cond.span)
+        raise error("E323", f"`{fname}` does not depend on `{face.coord}`, so it has no face `{face.coord} = {face.value:g}`",
+                    cond.span)
     if checked.coord(face.coord).is_time:
         raise error("E324", "a hard derivative condition is built in on spatial faces only (the initial rate `dt(u) = g` aside)",
                     cond.span, hint=_HINT)
@@ -237,15 +238,17 @@ def synthesize(ctx) -> dict:
             fl = out.setdefault(fname, Flux(fname))
             for other in fl.faces:
                 if other.coord != face.coord:
-                    raise error("E324", f"hard derivative conditions on faces of two coordinates (`{other.coord}` and `{face.coord}`) "
-                                "are not built in: each face's correction changes the field's derivative on the other face, "
+                    raise error("E324", "hard derivative conditions on faces of two coordinates "
+                                f"(`{other.coord}` and `{face.coord}`) are not built in: "
+                                "each face's correction changes the field's derivative on the other face, "
                                 "so both hold only where the data happen to agree at the shared edge",
                                 cond.span, related=[(other.source.span, "the other condition")],
                                 hint="keep one of them hard and remove `hard` from the other, to train it as a loss term")
                 if other.side == face.side and other.order == order:
                     raise error("E325", f"two hard conditions set the derivative of `{fname}` on `{face.coord} = {face.value:g}`",
                                 cond.span, related=[(other.source.span, "the other condition")], hint="keep one of them")
-            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side, alpha, gamma, g, cond, order, beta))
+            fl.faces.append(FluxFace(face.coord, names.index(face.coord), co.lo, co.hi, face.side,
+                                     alpha, gamma, g, cond, order, beta))
     consts = S.const_values()
     for fname, fl in out.items():
         fl.faces.sort(key=lambda f: f.order)     # curvature last: χ keeps every value and slope set before it
@@ -253,7 +256,8 @@ def synthesize(ctx) -> dict:
         src = fl.faces[0].source
         for cond, f, x in pers:
             if f == fname:
-                raise error("E324", f"`{fname}` has a hard derivative condition and a hard periodic condition; they are not built in together",
+                raise error("E324", f"`{fname}` has a hard derivative condition and a hard periodic condition; "
+                            "they are not built in together",
                             src.span, related=[(cond.span, "periodic here")], hint=_HINT)
     return out
 
@@ -297,7 +301,8 @@ def _check_values(fl, checked, S, value_conds, consts):
                 if not ok:
                     at = f"{f.coord} = {f.value:g}, {c2} = {face2.value:g}" + (f", {probe.where(bad['at'])}" if bad["at"] else "")
                     what = "its time derivative" if k else "the condition"
-                    raise error("E326", f"hard conditions{_label(f.source)} and{_label(cond)} disagree where they meet: the value "
+                    raise error("E326", f"hard conditions{_label(f.source)} and{_label(cond)} disagree where they meet: "
+                                "the value "
                                 f"data do not satisfy the derivative condition ({what} is off by {bad['a']:.6g}) at {at}",
                                 f.source.span, related=[(cond.span, "the value condition")],
                                 hint="make the data agree at the edge, or remove `hard` from one of them")

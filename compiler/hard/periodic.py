@@ -53,7 +53,8 @@ def synthesize(ctx) -> dict:
             if missing:
                 raise error("E327", f"`{mine[0][1]}` is periodic in `{x}` by construction, but it shares a model with "
                             f"`{missing[0]}`, which is not", mine[0][0].span,
-                            hint=f"give `{mine[0][1]}` its own `model` line, or add `condition: periodic({missing[0]}, {x}) hard`")
+                            hint=f"give `{mine[0][1]}` its own `model` line, "
+                                 f"or add `condition: periodic({missing[0]}, {x}) hard`")
             co = checked.coord(x)
             modes = max(k for _, _, k in mine)
             out.setdefault(m.name, []).append(
@@ -63,7 +64,8 @@ def synthesize(ctx) -> dict:
         if rw is None:
             continue
         if any(ax.coord == x for ax in rw.axes):
-            raise error("E328", f"`{f}` is periodic in `{x}` by construction, so it cannot also have hard values on the faces of `{x}`",
+            raise error("E328", f"`{f}` is periodic in `{x}` by construction, "
+                        f"so it cannot also have hard values on the faces of `{x}`",
                         rw.sources[0].span, related=[(cond.span, "periodic here")], hint="remove one of the two")
         emb = next(e for es in out.values() for e in es if f in e.fields and e.coord == x)
         check_rewrite_periodic(rw, emb, checked, ctx.S, checked.orders.get(f, {}).get(x, 1))
@@ -80,10 +82,12 @@ def check_rewrite_periodic(rewrite, emb, checked, S, order):
     free = {S.coord[a]: (checked.coord(a).lo, checked.coord(a).hi) for a in args if a != emb.coord}
     for k in range(max(1, order)):
         gk = sp.diff(rewrite.g, x, k) if k else rewrite.g
-        ok, bad = probe.agree(gk.xreplace({x: sp.nsimplify(emb.lo)}), gk.xreplace({x: sp.nsimplify(emb.hi)}), free, S.const_values())
+        ok, bad = probe.agree(gk.xreplace({x: sp.nsimplify(emb.lo)}), gk.xreplace({x: sp.nsimplify(emb.hi)}),
+                              free, S.const_values())
         if not ok:
             cond = rewrite.sources[0]
             what = f"its {k}-th derivative in {emb.coord}" if k else "its value"
-            raise error("E328", f"the hard condition's data for `{rewrite.field}` is not periodic in `{emb.coord}` ({what} differs across the period: "
-                        f"{bad['a']:.6g} vs {bad['b']:.6g})", cond.span, related=[(emb.sources[0].span, "periodic by construction here")],
+            raise error("E328", f"the hard condition's data for `{rewrite.field}` is not periodic in `{emb.coord}` "
+                        f"({what} differs across the period: {bad['a']:.6g} vs {bad['b']:.6g})", cond.span,
+                        related=[(emb.sources[0].span, "periodic by construction here")],
                         hint="give periodic data, or remove `hard` from one of the two")

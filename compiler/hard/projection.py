@@ -116,14 +116,17 @@ class Layer:
                     out.append(f"{self.fields[j]} = {hi} - softplus(N_{self.fields[j]})")
         elif self.kind == "simplex":
             idx, w, total = self.simplex
-            den = " + ".join(f"{wj}*softplus(N_{self.fields[j]})" if wj != 1 else f"softplus(N_{self.fields[j]})" for j, wj in zip(idx, w))
+            den = " + ".join(f"{wj}*softplus(N_{self.fields[j]})" if wj != 1 else f"softplus(N_{self.fields[j]})"
+                             for j, wj in zip(idx, w))
             for j in idx:
                 out.append(f"{self.fields[j]} = ({total})*softplus(N_{self.fields[j]}) / ({den})")
         else:
             y = sp.Matrix(ys)
             cy = self.C * y
             for k, row in enumerate(self.rows):
-                rng = f"= {row.lo}" if row.equality else f"in [{row.lo if row.lo is not None else '-oo'}, {row.hi if row.hi is not None else 'oo'}]"
+                lo = row.lo if row.lo is not None else '-oo'
+                hi = row.hi if row.hi is not None else 'oo'
+                rng = f"= {row.lo}" if row.equality else f"in [{lo}, {hi}]"
                 out.append(f"row {k + 1}: {cy[k]} {rng}")
             out.append(f"(fields) = N + C⁺·(relu(l - C·N) - relu(C·N - u)), C⁺ = {self.P.tolist()}")
         return out
@@ -158,7 +161,8 @@ def rows_of(stmt, S, models):
         owners = {m.name for m in models for f in fs if f in m.fields}
         if len(owners) > 1:
             raise error("E329", "a hard constraint must involve the fields of one model only", rel.span,
-                        hint=f"give {', '.join(f'`{f}`' for f in sorted(fs))} one model: `model ({', '.join(sorted(fs))}) = mlp(...)`")
+                        hint=f"give {', '.join(f'`{f}`' for f in sorted(fs))} one model: "
+                             f"`model ({', '.join(sorted(fs))}) = mlp(...)`")
         m = next(m for m in models if m.name in owners)
         if model is not None and m is not model:
             raise error("E329", "a hard constraint must involve the fields of one model only", stmt.span)
@@ -227,7 +231,8 @@ def synthesize(ctx) -> list:
         if rest:
             for r in rest:
                 if r.method == "simplex":
-                    raise error("E330", "`hard(method = simplex)` needs `c1 + c2 + ... = b` (positive constant weights) with every `ci >= 0`",
+                    raise error("E330", "`hard(method = simplex)` needs `c1 + c2 + ... = b` (positive constant weights) "
+                                "with every `ci >= 0`",
                                 r.span)
                 _claim(used, r, names)
             layers.append(_projection_layer(m, rest, box, consts))
@@ -261,12 +266,14 @@ def _bounds_layer(m, rows, box, consts, used):
     for r in rows:
         s = _single(r, m.fields)
         if s is None or r.equality:
-            raise error("E330", f"`hard(method = {r.method})` keeps a single field within bounds, such as `u >= 0` or `0 <= u <= 1`",
+            raise error("E330", f"`hard(method = {r.method})` keeps a single field within bounds, "
+                        "such as `u >= 0` or `0 <= u <= 1`",
                         r.span, hint="remove the method to use the projection layer")
         j, lo, hi = s
         f = m.fields[j]
         if f in used and used[f][0] is not r.stmt:
-            raise error("E331", f"`{f}` is kept by two different hard layers", r.span, related=[(used[f][0].span, "the other constraint")])
+            raise error("E331", f"`{f}` is kept by two different hard layers", r.span,
+                        related=[(used[f][0].span, "the other constraint")])
         used[f] = (r.stmt, r.method)
         cur = per.setdefault(j, [None, None, r.method, r])
         if lo is not None:
@@ -295,7 +302,8 @@ def _feasible(lo, hi, box, consts, r1, r2, what):
     for at in probe.points(box):
         a, b = probe.value(lo, at, consts), probe.value(hi, at, consts)
         if a > b + 1e-12 * (1 + abs(a) + abs(b)):
-            raise error("E333", f"contradictory hard constraints on {what}: the lower bound {a:.6g} exceeds the upper bound {b:.6g}"
+            raise error("E333", f"contradictory hard constraints on {what}: "
+                        f"the lower bound {a:.6g} exceeds the upper bound {b:.6g}"
                         + (f" at {probe.where(at)}" if at else ""), r2.span,
                         related=[(r1.span, "the other constraint")] if r1 is not r2 else [],
                         hint="no value satisfies both; fix or remove one of them")
@@ -324,7 +332,8 @@ def _simplex_layers(m, rows, box, consts, used):
         total = r.lo
         for at in probe.points(box):
             if probe.value(total, at, consts) < 0:
-                raise error("E333", f"contradictory hard constraints: non-negative fields cannot sum to {probe.value(total, at, consts):.6g}",
+                raise error("E333", "contradictory hard constraints: "
+                            f"non-negative fields cannot sum to {probe.value(total, at, consts):.6g}",
                             r.span, related=[(next(iter(nonneg.values())).span, "non-negativity here")])
         group = [r] + list(nonneg.values())
         taken |= {id(q) for q in group}
@@ -341,9 +350,11 @@ def _projection_layer(m, rows, box, consts):
     for at in probe.points(box, n=3):
         Cn = np.array([[probe.value(a, at, consts) for a in row] for row in C.tolist()], float)
         if np.linalg.matrix_rank(Cn) < r:
-            raise error("E330", f"these {r} hard constraints on {n} field(s) are not independent, so no closed-form projection exists",
+            raise error("E330", f"these {r} hard constraints on {n} field(s) are not independent, "
+                        "so no closed-form projection exists",
                         rows[-1].span, related=[(q.span, "one of them") for q in rows[:-1]],
-                        hint="drop the redundant ones; for c1 + ... = b with every ci >= 0 write exactly that (the simplex layer)")
+                        hint="drop the redundant ones; "
+                             "for c1 + ... = b with every ci >= 0 write exactly that (the simplex layer)")
     M = C * C.T
     P = C.T * (M.inv() if r > 1 or M.free_symbols else M.applyfunc(lambda v: 1 / v))
     if P.free_symbols:
@@ -380,7 +391,8 @@ def _merge_parallel(rows, box, consts, names):
                 ok, bad = probe.agree(q.lo, lo, box, consts)
                 if not ok:
                     raise error("E333", f"contradictory hard constraints on {what}: {bad['a']:.6g} and {bad['b']:.6g}", r.span,
-                                related=[(q.span, "the other constraint")], hint="no value satisfies both; fix or remove one of them")
+                                related=[(q.span, "the other constraint")],
+                                hint="no value satisfies both; fix or remove one of them")
             out[k] = Row(q.coeffs, nlo, nhi, q.method, q.stmt, q.span)
             break
         else:

@@ -58,7 +58,8 @@ class Stream:
             A1, A2, A3 = (sp.Function(f"A{i}")(*args) for i in (1, 2, 3))
             u, v, w = (S.field[f] for f in self.fields)
             return [f"  {u} = {sp.diff(A3, y) - sp.diff(A2, z)},  {v} = {sp.diff(A1, z) - sp.diff(A3, x)},  "
-                    f"{w} = {sp.diff(A2, x) - sp.diff(A1, y)}  (vector potential: div = 0 identically; from {_name(self.source)})"]
+                    f"{w} = {sp.diff(A2, x) - sp.diff(A1, y)}  "
+                    f"(vector potential: div = 0 identically; from {_name(self.source)})"]
         x, y = (S.coord[c] for c in self.coords)
         psi = sp.Function("psi")(*args)
         return [f"  {S.field[self.fields[0]]} = {sp.diff(psi, y)},  {S.field[self.fields[1]]} = {-sp.diff(psi, x)}"
@@ -82,7 +83,8 @@ def synthesize(ctx) -> dict:
         ok = (isinstance(lhs, A.Call) and lhs.func == "div" and isinstance(rhs, A.Num) and rhs.value == 0
               and all(isinstance(a, A.Name) and a.id in checked.fields for a in lhs.args))
         if not ok:
-            raise error("E303", "only `div(u, v) = 0` or `div(u, v, w) = 0` (a divergence-free velocity) can be built in as a hard equation",
+            raise error("E303", "only `div(u, v) = 0` or `div(u, v, w) = 0` (a divergence-free velocity) "
+                        "can be built in as a hard equation",
                         eq.span, hint="remove `hard` to train this equation as a loss term")
         if len(spatial) not in (2, 3) or len(lhs.args) != len(spatial):
             raise error("E303", "a hard `div(...) = 0` is built in for 2-D velocities (a stream function) and 3-D ones "
@@ -100,6 +102,7 @@ def synthesize(ctx) -> dict:
             if c not in m.inputs:
                 raise error("E329", f"`{u}` must depend on `{c}` to be divergence-free in {len(spatial)}-D", eq.span)
         if m.name in out:
-            raise error("E331", "one model can hold one stream function", eq.span, related=[(out[m.name].source.span, "the other one")])
+            raise error("E331", "one model can hold one stream function", eq.span,
+                        related=[(out[m.name].source.span, "the other one")])
         out[m.name] = Stream(m.name, tuple(names_), tuple(names.index(c) for c in spatial), tuple(spatial), eq)
     return out
