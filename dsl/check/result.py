@@ -1,0 +1,81 @@
+"""What the checker hands on: `Checked` (the program with its names resolved) and the
+pieces it is made of (`Coord`, `Face` of a box, `Piece` of a shaped boundary).
+
+`Checked` is frozen and built once, by keyword, by the driver in `dsl/check/__init__.py`
+after every pass has run: the compiler and runtime read it, nothing changes it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import ast as A
+from ..diagnostics import Diagnostic, Span
+
+
+@dataclass
+class Coord:
+    name: str
+    lo: float
+    hi: float
+    is_time: bool
+    span: Span | None
+
+
+@dataclass
+class Face:
+    coord: str
+    side: str          # "lo" | "hi"
+    value: float
+
+    @property
+    def key(self):
+        return f"{self.coord}_{self.side}"
+
+
+@dataclass
+class Piece:
+    """A part of a shaped domain's boundary (dsl/geometry.py): `boundary`, `on NAME`
+    for a named shape, or a straight piece `x = v`; its points carry outward normals."""
+    key: str
+    sel: tuple         # ("boundary",) | ("named", NAME) | ("face", coordinate index, value)
+    coord = None       # not a box face
+    side = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checked:
+    """A program whose names all resolve and whose statements are consistent."""
+    program: A.Program
+    name: str
+    coords: list[Coord]                        # spatial first (declared order), then time
+    consts: dict[str, float]
+    const_exprs: dict[str, A.Expr]
+    fields: dict[str, A.FieldDecl]
+    equations: list[A.Equation]
+    conditions: list[tuple]                    # [(Condition, [Face | Piece])]
+    periodic: list[tuple]                      # [(Condition, field, coord)]
+    constraints: list[A.Constraint]
+    exact: dict[str, A.Exact]                  # field -> Exact
+    models: list[A.Model]
+    references: list[A.Reference]
+    architectures: dict[str, A.Architecture]
+    train: dict
+    orders: dict[str, dict[str, int]]          # field -> {coord: max derivative order}
+    warnings: list[Diagnostic] = field(default_factory=list)
+    # inverse problems (compiler/params.py, runtime/observations.py)
+    params: dict[str, tuple] = field(default_factory=dict)        # scalar `param`: name -> (lo, hi, guess)
+    param_fields: dict[str, tuple | None] = field(default_factory=dict)  # `param a(x, y) [in [lo, hi]]`: name -> (lo, hi) or None
+    param_truth: dict[str, float] = field(default_factory=dict)   # `exact C = 1` for a scalar param: name -> value
+    data: dict[str, A.Data] = field(default_factory=dict)         # name -> A.Data (observations)
+    fits: list[tuple] = field(default_factory=list)               # [(Condition, data name, noise σ or None)]
+    geometry: object = None                                       # dsl.geometry.Geometry of a shaped domain
+
+    @property
+    def spatial(self):
+        return [c for c in self.coords if not c.is_time]
+
+    @property
+    def time(self):
+        return next((c for c in self.coords if c.is_time), None)
+
+    def coord(self, name):
+        return next((c for c in self.coords if c.name == name), None)
