@@ -46,7 +46,7 @@ def ir_text(ir, lowered=None) -> str:
     for c in ir.coords:
         out.append(f"coordinate {c.name} in [{c.lo:g}, {c.hi:g}]{' (time)' if c.is_time else ''}")
     for n, v in ir.const_values.items():
-        out.append(f"const {n} = {v:.17g}")
+        out.append(f"const {n} = {float(v):.17g}")
     chk = ir.checked
     for n, (lo, hi, g) in (chk.params.items() if chk else ()):
         out.append(f"param {n} = {lo:g} + ({hi:g} - {lo:g})·sigmoid(θ_{n}), starting at {g:g}"

@@ -53,7 +53,7 @@ class IR:
     terms: list              # [Term]
     models: list             # [ModelSpec]
     exact: dict              # field -> sympy expr (in coordinates and consts)
-    const_values: dict       # Symbol -> float
+    const_values: dict       # Symbol -> sympy Float
     graph: nx.DiGraph        # problem dependency graph
     checked: object = None
     periodic: list = field(default_factory=list)   # [(field, coord, max order)]
@@ -132,9 +132,10 @@ def build_ir(checked) -> IR:
         n = name_for(cond, "fit")
         used.add(n)
         terms.append(Term(n, "data", [(key, r)], cond.span, cond))
+    consts = S.const_values()
     for t in terms:
         # a denominator that folds to 0 only once constants are in (x / (z * x), z = 0)
-        if any(r.xreplace(S.const_values()).has(sp.zoo, sp.nan) for _, r in t.parts):
+        if any(r.xreplace(consts).has(sp.zoo, sp.nan) for _, r in t.parts):
             from pdeforge.dsl.diagnostics import error
             raise error("E201", f"`{t.name}` divides by zero once its constants are substituted", t.span,
                         hint="check the denominators and the `const` values they use")

@@ -194,7 +194,7 @@ class Lowered:
     def _coord_env(self, X):
         S = self.ir.symbols
         env = {S.coord[c]: X[..., i] for i, c in enumerate(self.coords)}
-        env.update(self.ir.const_values)
+        env.update({s: float(v) for s, v in self.ir.const_values.items()})
         return env
 
     def init(self, key):
@@ -355,7 +355,7 @@ class Lowered:
     def exact(self, X):
         S = self.ir.symbols
         env = {S.coord[c]: X[:, i] for i, c in enumerate(self.coords)}
-        env.update(self.ir.const_values)
+        env.update({s: float(v) for s, v in self.ir.const_values.items()})
         return {f: jnp.broadcast_to(jnp.asarray(to_jax(e, env), X.dtype), (X.shape[0],)) for f, e in self.ir.exact.items()}
 
     def plan_text(self):

@@ -76,7 +76,9 @@ class Symbols:
         self.spatial = [self.coord[c.name] for c in checked.spatial]
 
     def const_values(self):
-        return {self.const[n]: v for n, v in self.checked.consts.items()}
+        """{Symbol: sympy Float}: sympy numbers, not Python floats, so that `xreplace` on a
+        residual that is one constant alone (`(pi + k) = pi`) still returns a sympy expression."""
+        return {self.const[n]: sp.Float(v) for n, v in self.checked.consts.items()}
 
     def to_sympy(self, e):
         S = self

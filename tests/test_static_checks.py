@@ -43,3 +43,19 @@ def test_non_zero_denominator_passes(rhs):
 ])
 def test_pure_neumann_warns(eq, cond, warned):
     assert ("W104" in codes(BASE.format(eq=eq, cond=cond))) == warned
+
+
+def test_a_residual_that_is_one_constant_alone_compiles():
+    """Found by the long fuzz test: `(pi + k) = pi` folds to the constant `k`; substituting
+    constants used to turn the whole residual into a Python float and crash the compiler
+    (AttributeError in the E201 check and in lowering) instead of compiling it."""
+    import jax
+    import jax.numpy as jnp
+
+    from pdeforge.api import loads
+    text = BASE.replace("const z = 0", "const k = 0.5").format(eq="equation: (pi + k) = pi",
+                                                              cond="condition: u = 0 on x = 0, x = 1")
+    assert "W101" in codes(text)        # the field is in no equation: said, not a crash
+    p = loads(text)
+    r = p.residuals(p.init(jax.random.PRNGKey(0)), p.sample(jax.random.PRNGKey(1), {"interior": 4, "boundary": 2}))
+    assert jnp.allclose(r["equation1"], 0.5)       # the residual is k everywhere
