@@ -8,13 +8,11 @@ import math
 
 from .. import ast as A
 from ..diagnostics import did_you_mean
+from ..vocabulary import STAGES
 from .state import State
 
-OPTIMIZERS = {"adam": {"lr", "b1", "b2", "decay", "decay_every", "warmup", "schedule", "clip"},
-              "adamw": {"lr", "b1", "b2", "weight_decay", "decay", "decay_every", "warmup", "schedule", "clip"},
-              "sgd": {"lr", "momentum", "clip"},
-              "lbfgs": {"memory", "lr", "patience"},
-              "multiadam": {"lr", "b1", "b2", "eps", "decay", "decay_every", "warmup", "schedule"}}
+# option names of each optimiser stage: the one table in dsl/vocabulary.py (runtime reads it too)
+OPTIMIZERS = {name: set(stage.options) for name, stage in STAGES.items()}
 SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
