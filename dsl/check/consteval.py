@@ -1,16 +1,18 @@
 """`ConstEval`: folds constant expressions (numbers, `const`s, `pi`, `e`, math functions)
-to floats, reporting E101/E109/E201/E202 through the checker's collector. Also the
-checker's own tables of math functions and named constants it folds with."""
+to floats, reporting E101/E109/E201/E202 through the checker's collector. Its
+`MATH_FUNCS` and `CONSTANTS` are views of dsl/vocabulary.py's tables, not copies."""
 from __future__ import annotations
 
 import math
 
 from .. import ast as A
 from ..diagnostics import Collector, did_you_mean
+from ..vocabulary import CONSTANTS as VOCAB_CONSTANTS
+from ..vocabulary import FUNCTIONS
 
-MATH_FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
-              "sqrt": math.sqrt, "tanh": math.tanh, "sinh": math.sinh, "cosh": math.cosh, "abs": abs}
-CONSTANTS = {"pi": math.pi, "e": math.e}
+# the language's math functions and constants: one table, dsl/vocabulary.py
+MATH_FUNCS = {name: f.math for name, f in FUNCTIONS.items()}
+CONSTANTS = dict(VOCAB_CONSTANTS)
 
 
 class ConstEval:
