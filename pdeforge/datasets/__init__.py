@@ -1,4 +1,11 @@
-"""Reference-data generators for operator learning (issue 18): Gaussian random fields (grf.py).
+"""Reference data for operator learning (issue 18), FNO settings (Li et al. 2021): Gaussian random fields (grf.py),
+periodic Burgers (burgers.py), Darcy flow (darcy.py), and the cached front door (cache.py):
 
-numpy only; hand-written because no maintained library ships the FNO data-generation samplers.
+    generate(name, n, s, seed=0, cache_dir=None, **params) -> {"a": ..., "u": ...}
+    solve(name, a, **params) -> u
+
+numpy + scipy only; hand-written because no maintained library ships the FNO data-generation samplers and solvers.
 """
+from pdeforge.datasets.cache import MAX_VALUES, cache_path, generate, solve
+
+__all__ = ["MAX_VALUES", "cache_path", "generate", "solve"]

@@ -14,6 +14,8 @@ def solve_darcy(a, f=1.0):
     s = a.shape[0]
     if a.shape != (s, s) or s < 3:
         raise ValueError(f"darcy: a must be a square grid with s >= 3 (got shape {a.shape})")
+    if not (np.all(np.isfinite(a)) and np.all(a > 0)):
+        raise ValueError("darcy: the coefficient a must be finite and positive everywhere")
     h = 1.0 / (s - 1)
     f = np.broadcast_to(np.asarray(f, dtype=float), (s, s))
     m = s - 2
