@@ -276,3 +276,11 @@ def test_sizes_and_parameters_are_checked_before_any_work(tmp_path, monkeypatch)
     assert not list(tmp_path.iterdir())
     with pytest.raises(ValueError, match="unknown parameter"):
         datasets.solve("darcy", np.ones((1, 9, 9)), tau=3.0)
+
+
+def test_unwritable_cache_dir_still_returns_the_data(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.warns(RuntimeWarning, match="could not write"):
+        out = cache.generate("darcy", 1, 9, cache_dir=blocker / "sub")
+    assert out["u"].shape == (1, 9, 9)

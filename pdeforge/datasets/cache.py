@@ -118,7 +118,7 @@ def _read(path, shape):
     """The cached arrays, or None when the file is missing or unusable (a warning says why)."""
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     if not stat.S_ISREG(st.st_mode):
         kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
@@ -173,7 +173,11 @@ def generate(name, n, s, seed=0, cache_dir=None, **params):
     out = _read(path, shape)
     if out is None:
         out = _make(name, n, fine, r, seed, p)
-        _write(path, out)
+        try:
+            _write(path, out)
+        except OSError as e:  # a read-only or full cache dir costs the cache, not the data
+            warnings.warn(f"could not write dataset cache file {path} ({e}); returning the data uncached",
+                          RuntimeWarning, stacklevel=2)
     return out
 
 
