@@ -116,3 +116,20 @@ architecture deeponet(width = 64, depth = 3, basis = 32, branch = 1, activation 
   b = mlp(b, width = width, depth = depth, activation = activation, outputs = basis * outputs)
   y = activation(mlp(y, width = width, depth = depth, activation = activation, outputs = basis * outputs))
   return bias(group_sum(b * y, outputs))
+
+# Fourier neural operator: lift each grid point's features to `width` channels, then
+# `layers` Fourier layers h ← σ(K h + W h), K a spectral convolution keeping the lowest
+# `modes` Fourier modes (a complex width×width matrix per mode) and W a pointwise dense
+# layer, with no σ after the last; then project pointwise through 128 units (Li,
+# Kovachki, Azizzadenesheli, Liu, Bhattacharya, Stuart & Anandkumar 2021, "Fourier neural
+# operator for parametric partial differential equations"). Runs on a grid: inputs
+# shaped (…, s, c), or (…, s1, s2, c) with `dims = 2` (`modes` a number for both axes or
+# a tuple). `padding` zeros at the high end of each grid axis around the Fourier layers
+# for non-periodic domains (Li et al. pad Darcy flow), cropped again before projecting.
+architecture fno(modes = 16, width = 64, layers = 4, activation = gelu, padding = 0, dims = 1):
+  h = pad(dense(inputs, width), padding, dims = dims)
+  repeat layers - 1:
+    h = activation(spectral(h, width, modes, dims = dims) + dense(h, width))
+  h = spectral(h, width, modes, dims = dims) + dense(h, width)
+  h = crop(h, padding, dims = dims)
+  return dense(activation(dense(h, 128)), outputs)

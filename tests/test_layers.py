@@ -10,6 +10,12 @@ registered kind), and then, for every node of that kind,
     (`compiler.derivatives.evaluate`) equal jax.jacfwd / jax.hessian, per point;
   * `describe` returns a string; a kind called by name has its `build`.
 
+Kinds with `grid=True` (the spectral convolution, pad, crop) mix values along the grid
+axes: a point's value depends on the whole grid, so there is no per-point derivative for
+the Taylor engine to match against jacfwd (and the engine is not meant to see them). For
+them the contract checks the arrays as above and that `apply`, and the whole network,
+give a finite value of the right shape on an (N, s, c) or (N, s1, s2, c) batch.
+
 The whole network built from each example passes the same derivative check.
 
 A new kind, `chebyshev`, added by a fixture as ONE registry entry (`register`, removed
@@ -80,6 +86,9 @@ EXAMPLES = {
               arch("a, b = split(dense(inputs, 5), 2, 3)\nreturn dense(a, outputs) + dense(b, outputs)")],
     "group_sum": [ret("group_sum(dense(inputs, 6), 3)")],
     "width_of": [ret("dense(inputs, width_of(inputs) * 2)")],
+    "spectral": [ret("spectral(inputs, 3, 4)"), ret("spectral(dense(inputs, 2), 3, (2, 3))")],
+    "pad": [ret("crop(dense(pad(inputs, 2), 3), 2)"), ret("crop(pad(inputs, 1, dims = 2), 1, dims = 2)")],
+    "crop": [ret("crop(dense(pad(inputs, 2), 3), 2)"), ret("crop(pad(inputs, 1, dims = 2), 1, dims = 2)")],
 }
 
 
@@ -125,6 +134,15 @@ def node_inputs(widths, key):
     return lambda X: [0.6 + 0.3 * (X @ M) for M in Ms]
 
 
+GRID = {1: (8,), 2: (8, 6)}       # grid points a `grid` kind is applied on, by its `dims`
+
+
+def grid_batch(shape_of, dims, key):
+    """Random values (N, *GRID[dims], w) for each width in `shape_of`."""
+    ks = jax.random.split(key, max(len(shape_of), 1))
+    return [jax.random.normal(k, (N, *GRID[dims], w), jnp.float64) for k, w in zip(ks, shape_of)]
+
+
 def check_kind(op, sources, optimise=False):
     """The contract of kind `op`, over the architectures `sources` (each defining `k()`)."""
     k = KINDS[op]
@@ -155,6 +173,14 @@ def check_kind(op, sources, optimise=False):
                     assert all(bool(jnp.all(jnp.isfinite(v))) for v in arrays.values())
                 if k.apply is None:
                     continue
+                if k.grid:      # no per-point value: a finite one of the right shape on a grid batch
+                    p = k.init(jax.random.PRNGKey(i), a, jnp.float64) if declared else None
+                    ins = grid_batch([g.nodes[m]["width"] for m in a["args"]], a["dims"], jax.random.PRNGKey(11 + i))
+                    y = jax.jit(lambda p, ins: k.apply(a, p, ins))(p, ins)     # one compile, not one per op
+                    grid = tuple(v + {"pad": a.get("n", 0), "crop": -a.get("n", 0)}.get(op, 0) for v in GRID[a["dims"]])
+                    assert y.shape == (N, *grid, a["width"]) and y.dtype == jnp.float64, (src, y.shape)
+                    assert bool(jnp.all(jnp.isfinite(y))) and float(jnp.abs(y).max()) > 0
+                    continue
                 p = perturb(k.init(jax.random.PRNGKey(i), a, jnp.float64), jax.random.PRNGKey(7)) if declared else None
                 ins = node_inputs([g.nodes[m]["width"] for m in a["args"]], jax.random.PRNGKey(11 + i))
                 F = lambda X: jnp.broadcast_to(k.apply(a, p, ins(X)), (X.shape[0], a["width"]))
@@ -166,7 +192,13 @@ def check_kind(op, sources, optimise=False):
             # and the whole network around the node(s)
             P = perturb(make_init(g, jnp.float64)(jax.random.PRNGKey(1)), jax.random.PRNGKey(5))
             apply = make_apply(g)
-            engine_matches_jax(lambda X: apply(P, X), X, 1)
+            dims = {a["dims"] for _, a in g.nodes(data=True) if KINDS[a["op"]].grid}
+            if dims:
+                (d,) = dims
+                y = jax.jit(apply)(P, grid_batch([D], d, jax.random.PRNGKey(4))[0])
+                assert y.shape == (N, *GRID[d], 1) and bool(jnp.all(jnp.isfinite(y)))
+            else:
+                engine_matches_jax(lambda X: apply(P, X), X, 1)
     return seen
 
 

@@ -8,11 +8,12 @@ that checks the call's arguments and adds the node.
   dense.py        dense, sandwich_dense, lipschitz_dense, kan_layer
   features.py     fourier, gaussian_features, periodic
   structure.py    input, output, scalar, bias, concat, split, group_sum, width_of
+  spectral.py     grid kinds for neural operators: spectral (FNO), pad, crop; check_grid
 
 Adding a kind: one `register(Kind(...))` in the module of its family (docs/architecture.md)."""
 from __future__ import annotations
 
-from . import dense, elementwise, features, structure  # noqa: F401  (each module registers its kinds)
+from . import dense, elementwise, features, spectral, structure  # noqa: F401  (each module registers its kinds)
 from .dense import INITS, bspline_basis, cayley
 from .elementwise import ACTIVATIONS
 from .registry import (KINDS, Kind, apply_node, describe, fixed_count, fixed_shapes, init_node, kind, param_count,

@@ -41,7 +41,12 @@ class Kind:
     build     (builder, call, env, arch) -> Node, [Node] or number: checks the call's
               arguments (E1xx/E2xx diagnostics) and adds the node(s); with `surface`
     elementwise  the value is a pointwise function of its inputs, with no arrays: the
-              fusion pass may merge it into a `fused` node"""
+              fusion pass may merge it into a `fused` node
+    grid      the value at a point depends on the whole grid (the kind mixes along the
+              grid axes, as the spectral convolution of an FNO does): the pointwise
+              Taylor derivative engine cannot differentiate through it, and a model
+              using it runs on a declared grid, its input shaped (..., s, c) or
+              (..., s1, s2, c) (`layers/spectral.py`, `check_grid`)"""
     op: str
     apply: Callable | None = None
     shapes: Callable[[dict], dict] = _no_arrays
@@ -51,6 +56,7 @@ class Kind:
     surface: str | None = None
     build: Callable | None = None
     elementwise: bool = False
+    grid: bool = False
 
 
 # op -> Kind. Tests may add an entry for their lifetime (monkeypatch.setitem): every
