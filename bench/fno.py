@@ -9,8 +9,8 @@ compiled / hand-written <= 1.05.
 The hand-written network follows Li et al.'s fourier_1d.py (zongyi-li/fourier_neural_
 operator) in JAX's channels-last layout, written as fast as we know how: real and
 imaginary weights as two arrays (modes, in, out), made complex by `lax.complex` and
-multiplied as one einsum (Li et al.'s own (in, out, modes) layout, or `Kr + 1j * Ki`,
-measured 5-13 % slower here). XLA's FLOP and byte counts of both compiled steps are
+multiplied as one einsum (Li et al.'s own (in, out, modes) layout measured 5-8 %
+slower here). XLA's FLOP and byte counts of both compiled steps are
 printed too: unlike wall time they do not move with the machine's load. Before timing, the two
 outputs must agree to 1e-5 (relative to their largest value) and the gradients to 1e-4,
 or the bench stops: timing two programs that compute different things means nothing.
