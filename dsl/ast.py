@@ -9,7 +9,7 @@ __all__ = ["Expr", "Num", "Name", "Kwarg", "Call", "BinOp", "Neg", "Attr", "Tupl
            "Problem", "Use", "Const", "Domain", "Shape", "Time", "Param", "Column", "Data", "FieldDecl", "Hard",
            "Equation", "Region", "Condition", "Relation", "Constraint", "Exact", "Model", "Reference", "Points",
            "Weights", "Stage", "Setting", "Train", "ArchParam", "Assign", "Repeat", "Return", "Architecture",
-           "Program"]
+           "Program", "Input", "Grid", "Pairs", "PairCounts"]
 
 
 # ---- expressions -------------------------------------------------------------
@@ -179,6 +179,41 @@ class FieldDecl(Stmt):
     name: str
     args: list
     arg_spans: list = field(default_factory=list)
+    given: list = field(default_factory=list)        # `u(x) given u0`: the input functions it depends on
+    given_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Input(Stmt):
+    """`input u0(x) from grf(covariance = 625 * (-lap + 25)^-2)`: an input function of an
+    operator, and the distribution its samples are drawn from."""
+    name: str
+    args: list
+    source: Expr
+    name_span: Span | None = None
+    arg_spans: list = field(default_factory=list)
+
+
+@dataclass
+class Grid(Stmt):
+    """`grid x = 256`: the grid operator models run on (points per coordinate)."""
+    sizes: list             # [Kwarg]
+
+
+@dataclass
+class Pairs(Stmt):
+    """`pairs from "file.npz" (u0 = a, u = u)` or `pairs from burgers(nu = 0.1, t = 1)`:
+    input/output pairs, read from a file or made by a reference solver."""
+    path: str | None
+    mapping: dict           # file: our name -> array name in the file
+    solver: Call | None
+    path_span: Span | None = None
+
+
+@dataclass
+class PairCounts(Stmt):
+    """`pairs train = 1000, test = 200` in a `train:` block."""
+    counts: list            # [Kwarg]
 
 
 @dataclass

@@ -61,11 +61,16 @@ _FORMS = {
     "train": "`train:` followed by indented lines",
     "architecture": "`architecture NAME(PARAMS):` followed by indented lines",
     "points": "`points interior = N, boundary = N`",
+    "input": "`input u0(x) from grf(covariance = 625 * (-lap + 25)^-2)`",
+    "grid": "`grid x = 256` or `grid x = 64, y = 64`",
+    "pairs": '`pairs from "PATH" (u0 = ARRAY, u = ARRAY)`, `pairs from burgers(nu = 0.1)` or, in `train:`, '
+             "`pairs train = N, test = M`",
     "repeat": "`repeat COUNT:` followed by indented lines",
     "return": "`return EXPR`",
 }
 STATEMENT_KEYWORDS = ["problem", "use", "const", "domain", "time", "param", "field", "equation", "condition",
-                      "constraint", "exact", "model", "reference", "train", "architecture", "data", "shape"]
+                      "constraint", "exact", "model", "reference", "train", "architecture", "data", "shape",
+                      "input", "grid", "pairs"]
 
 
 def _form(source: str, line: int) -> str:

@@ -139,7 +139,30 @@ class ToAst(Transformer):
         return list(c)
 
     def field_decl(self, meta, c):
-        return A.FieldDecl(_span(meta), str(c[0]), [str(t) for t in c[1]], [tok_span(t) for t in c[1]])
+        given = c[2] or []
+        return A.FieldDecl(_span(meta), str(c[0]), [str(t) for t in c[1]], [tok_span(t) for t in c[1]],
+                           [str(t) for t in given], [tok_span(t) for t in given])
+
+    def given(self, meta, c):
+        return list(c[0]) if isinstance(c[0], list) else [c[0]]
+
+    def input(self, meta, c):
+        name, args, source = c
+        return A.Input(_span(meta), str(name), [str(t) for t in args], source, tok_span(name),
+                       [tok_span(t) for t in args])
+
+    def grid(self, meta, c):
+        return A.Grid(_span(meta), list(c))
+
+    def pairs_file(self, meta, c):
+        path = c[0]
+        return A.Pairs(_span(meta), str(path)[1:-1], dict(c[1:]), None, tok_span(path))
+
+    def pairs_solver(self, meta, c):
+        return A.Pairs(_span(meta), None, {}, self.call(meta, [c[0], c[1]]))
+
+    def pair_counts(self, meta, c):
+        return A.PairCounts(_span(meta), list(c))
 
     def label(self, meta, c):
         return str(c[0])

@@ -11,7 +11,10 @@
   names (E141, E130); `runtime/optimizers.py` builds the optax transformation from the
   options with these defaults filled in.
 
-Adding a math function or an optimiser stage starts with one entry here
+- `SOLVERS`: the reference solvers `pairs from NAME(...)` may name (pdeforge/datasets
+  makes the pairs): options with defaults, the grid's dimension, the input's source.
+
+Adding a math function, an optimiser stage or a reference solver starts with one entry here
 (docs/architecture.md has the recipes)."""
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-__all__ = ["Function", "FUNCTIONS", "CONSTANTS", "Stage", "STAGES", "stage_options"]
+__all__ = ["Function", "FUNCTIONS", "CONSTANTS", "Stage", "STAGES", "stage_options", "Solver", "SOLVERS"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,25 @@ def stage_options(stage: Mapping) -> dict:
     spec = STAGES[stage["optimizer"]]
     return {**spec.options, **{k: v for k, v in stage.items() if k not in ("optimizer", "steps")},
             "optimizer": stage["optimizer"], "steps": stage["steps"]}
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A reference solver that makes input/output pairs (`pairs from NAME(...)`): `options`
+    maps each option to its default; `dims` is the number of spatial coordinates of its
+    grid; `source` the kind of input it solves for (`grf`: a periodic field on [0, 1];
+    `threshold`: a two-valued coefficient on the unit square); `grid` how its grid is laid
+    out (`periodic`: x_j = j/s; `nodes`: x_i = i/(s-1), boundary included)."""
+    options: Mapping[str, float]
+    dims: int
+    source: str
+    grid: str
+    cite: str = ""
+
+
+SOLVERS: Mapping[str, Solver] = MappingProxyType({
+    "burgers": Solver({"nu": 0.1, "t": 1.0, "dt": 1e-3}, 1, "grf", "periodic",
+                      "u_t + u u_x = nu u_xx, periodic on [0, 1], pseudo-spectral (pdeforge/datasets/burgers.py)"),
+    "darcy": Solver({}, 2, "threshold", "nodes",
+                    "-div(a grad u) = 1 on the unit square, u = 0 on the boundary (pdeforge/datasets/darcy.py)"),
+})

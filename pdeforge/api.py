@@ -12,6 +12,7 @@ from pdeforge.dsl.source import read_source
 if TYPE_CHECKING:       # only for annotations: importing JAX here would slow `pdeforge check`
     import jax
     from pdeforge.dsl.check import Checked
+    from pdeforge.operator import OperatorProblem
     from pdeforge.runtime.train import Result
 
 __all__ = ["Problem", "load", "loads", "check_text"]
@@ -48,12 +49,12 @@ class Problem:
         spec_hash: SHA-256 of the source text, recorded in every run.
     """
 
-    def __init__(self, text: str, file: str = "<input>", float64: bool | None = None, allow_path=()):
+    def __init__(self, text: str, file: str = "<input>", float64: bool | None = None, allow_path=(), _checked=None):
         """Args: as `loads`. Raises: PdeError for any mistake in the source or its data."""
         import jax
         from pdeforge.compiler import Lowered, build_ir
         self.text, self.file = text, file
-        self.checked = check_text(text, file, allow_path)
+        self.checked = _checked or check_text(text, file, allow_path)
         self.settings = dict(self.checked.train["settings"])
         if float64 is None:
             float64 = self.settings.get("precision") == "float64"
@@ -131,8 +132,9 @@ class Problem:
         return train(self, **kw)
 
 
-def loads(text: str, file: str = "<input>", float64: bool | None = None, allow_path=()) -> Problem:
-    """Compile .pde source text.
+def loads(text: str, file: str = "<input>", float64: bool | None = None, allow_path=()) -> Problem | OperatorProblem:
+    """Compile .pde source text: a `Problem`, or an `OperatorProblem` (pdeforge/operator.py)
+    when a field is `given` an input function.
 
     Args:
         text: the source.
@@ -141,23 +143,27 @@ def loads(text: str, file: str = "<input>", float64: bool | None = None, allow_p
         float64: compute in double precision; None (default) follows the file's `precision`.
         allow_path: directories outside the file's own from which modules and data may be read.
     Returns:
-        The compiled `Problem`.
+        The compiled `Problem` (or `OperatorProblem`).
     Raises:
         PdeError: for any mistake in the source, its modules or its data.
     """
-    return Problem(text, file, float64, allow_path)
+    checked = check_text(text, file, allow_path)
+    if checked.is_operator:
+        from pdeforge.operator import OperatorProblem
+        return OperatorProblem(checked, text, file, float64, allow_path)
+    return Problem(text, file, float64, allow_path, _checked=checked)
 
 
-def load(path, float64: bool | None = None, allow_path=()) -> Problem:
+def load(path, float64: bool | None = None, allow_path=()) -> Problem | OperatorProblem:
     """Compile a .pde file.
 
     Args:
         path: the file (str or Path); it must be a regular file of at most 1 MB.
         float64, allow_path: as `loads`.
     Returns:
-        The compiled `Problem`.
+        The compiled `Problem` (or `OperatorProblem`).
     Raises:
         PdeError: E402 when the file is missing or not a regular file, E005 when too
             large, else as `loads`.
     """
-    return Problem(read_source(path), str(path), float64, allow_path)
+    return loads(read_source(path), str(path), float64, allow_path)

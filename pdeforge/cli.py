@@ -25,9 +25,9 @@ def _read(path):
 
 
 def _problem(args, float64=None):
-    from pdeforge.api import Problem
+    from pdeforge.api import loads
     text, file = _read(args.file)
-    prob = Problem(text, file, float64, getattr(args, "allow_path", None) or ())
+    prob = loads(text, file, float64, getattr(args, "allow_path", None) or ())
     for w in prob.warnings:
         print(w.render(file, text), file=sys.stderr)
     return prob
@@ -37,6 +37,10 @@ def cmd_check(args):
     prob = _problem(args)
     chk, low = prob.checked, prob.lowered
     print(f"{prob.file}: ok — problem `{chk.name}`")
+    if getattr(prob, "is_operator", False):
+        from pdeforge.cli_operator import summary
+        print(summary(prob))
+        return 0
     for c in chk.coords:
         print(f"  {'time' if c.is_time else 'coordinate'} {c.name} in [{c.lo:g}, {c.hi:g}]")
     for n, (lo, hi, g) in chk.params.items():
@@ -86,6 +90,14 @@ def cmd_compile(args):
         print(emit.ast_text(parse(text, file)))
         return 0
     prob = _problem(args)
+    if getattr(prob, "is_operator", False) and args.emit != "graph":
+        from pdeforge.cli_operator import summary
+        from pdeforge.dsl.diagnostics import error
+        if args.emit != "ir":
+            raise error("E353", f"`--emit {args.emit}` shows residuals; an operator trained on pairs has none yet",
+                        hint="`--emit ir` summarises the operator, `--emit graph` its network")
+        print(summary(prob))
+        return 0
     if args.emit == "ir":
         print(emit.ir_text(prob.ir, prob.lowered))
     elif args.emit == "graph":
@@ -118,6 +130,9 @@ def cmd_run(args):
     prob = _problem(args, True if args.float64 else None)
     out = Path(args.out or args.resume or Path("runs") / prob.checked.name)
     _check_writable(out)
+    if getattr(prob, "is_operator", False):
+        from pdeforge.cli_operator import run_operator
+        return run_operator(args, prob, out, t0, _versions())
     evaluation = make_evaluation(prob, args.allow_path)
     t_compile = time.perf_counter() - t0
     mode = "quiet" if args.quiet else "json" if args.json else "auto"
@@ -188,6 +203,12 @@ def cmd_eval(args):
     f = p / "params.npz" if p.is_dir() else p
     if not f.exists():
         raise error("E402", f"no saved parameters at {f}", hint="pass the --out directory of a `pdeforge run`")
+    if getattr(prob, "is_operator", False):
+        from pdeforge.cli_operator import eval_operator
+        return eval_operator(args, prob, f)
+    if args.input:
+        raise error("E411", "`--input` gives new input functions to an operator; this problem has none",
+                    hint="declare `input NAME(...)` and a field `given` it")
     params = io.unflatten({k: jnp.asarray(v) for k, v in io.read_npz(f).items()})
     from pdeforge.compiler import params as learned
     ev = make_evaluation(prob, args.allow_path)
@@ -243,6 +264,10 @@ def main(argv=None):
             c.add_argument("--resume", metavar="DIR", help="continue the run whose checkpoint is in DIR")
         else:
             c.add_argument("--params", required=True, help="a run directory or its params.npz")
+            c.add_argument("--input", metavar="FILE.npz", help="operators: new input functions, one array per input "
+                           "(N, *grid); the predictions go to --out")
+            c.add_argument("--out", help="operators with --input: where to write the predictions (default "
+                           "PARAMS_DIR/eval.npz)")
     c = sub.add_parser("plot", help="write PNGs of a run: loss curves, solution, reference, error")
     c.add_argument("dir", help="a run directory (the --out of `pdeforge run`)")
     c.add_argument("--out", help="where to write the PNGs (default: the run directory)")

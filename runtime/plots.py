@@ -60,9 +60,48 @@ def plot_run(run_dir, out_dir=None) -> list[Path]:
         coords = [str(c) for c in data["coords"]]
         shape = tuple(int(s) for s in data["grid_shape"]) if "grid_shape" in data else None
         fields = [k for k in data if k + "_ref" in data]
+        if "inputs" in data:        # an operator run: a few held-out inputs, each its own panel
+            for f in fields:
+                written.append(_operator_plot(plt, data, coords, shape, f, out / f"{f}.png"))
+            return written
         for f in fields:
             written.append(_field_plot(plt, data["X"], data[f], data[f + "_ref"], coords, shape, f, out / f"{f}.png"))
     return written
+
+
+def _operator_plot(plt, data, coords, shape, f, path, shown=4):
+    """Held-out inputs of an operator run: per input, the input function and the reference
+    against the predicted field (1-D), or reference, prediction and |error| maps (2-D)."""
+    inputs = [str(n) for n in data["inputs"]]
+    pred, ref = data[f], data[f + "_ref"]
+    k = min(shown, pred.shape[0])
+    X = data["X"]
+    if len(shape) == 1:
+        x = X[:, 0]
+        fig, axs = plt.subplots(2, k, figsize=(3.2 * k, 5), squeeze=False)
+        for i in range(k):
+            for n in inputs:
+                axs[0, i].plot(x, data[f"input_{n}"][i], lw=1, label=n)
+            axs[0, i].set_title(f"held-out input {i + 1}")
+            axs[1, i].plot(x, ref[i], "k-", label="reference")
+            axs[1, i].plot(x, pred[i], "r--", label="prediction")
+            e = np.linalg.norm(pred[i] - ref[i]) / max(np.linalg.norm(ref[i]), 1e-300)
+            axs[1, i].set_title(f"{f}: rel. L2 {e:.2e}")
+            axs[1, i].set_xlabel(coords[0])
+        axs[0, 0].legend(fontsize=8)
+        axs[1, 0].legend(fontsize=8)
+    else:
+        fig, axs = plt.subplots(k, 3, figsize=(11, 3.2 * k), squeeze=False)
+        A, B = X[:, 0].reshape(shape), X[:, 1].reshape(shape)
+        for i in range(k):
+            for j, (V, title) in enumerate(((ref[i], "reference"), (pred[i], "prediction"),
+                                            (np.abs(pred[i] - ref[i]), "|error|"))):
+                m = axs[i, j].pcolormesh(B, A, V, shading="auto", cmap="magma" if j == 2 else "viridis")
+                axs[i, j].set_title(f"{f} {i + 1}: {title}")
+                axs[i, j].set_aspect("equal")
+                fig.colorbar(m, ax=axs[i, j])
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def _scattered_2d(plt, X, pred, ref, err, coords, f, path):

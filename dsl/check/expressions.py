@@ -57,9 +57,16 @@ class Walker:
                              f"`{n}.{value_columns(self.st, n)[0] if value_columns(self.st, n) else 'u'}`, "
                              f"in a condition `at {n}`")
                 return set()
+            if n in self.st.inputs:
+                if ctx == "exact":
+                    d.error("E105", f"an exact solution cannot use the input function `{n}`", e.span)
+                elif allowed_coords is not None and not set(self.st.inputs[n].coords) <= set(allowed_coords):
+                    d.error("E104", f"`{n}` depends on coordinates this field does not", e.span)
+                return set()
             if n in self.st.consts or n in CONSTANTS or n in self.st.params or n in self.st.poisoned:
                 return set()
-            known = list(self.st.fields) + self.st.cnames + list(self.st.consts) + list(self.st.params) + list(CONSTANTS)
+            known = (list(self.st.fields) + self.st.cnames + list(self.st.consts) + list(self.st.params) + list(CONSTANTS)
+                     + list(self.st.inputs))
             d.error("E101", f"`{n}` is not defined", e.span, hint=did_you_mean(n, known))
             return set()
         if isinstance(e, A.Neg):

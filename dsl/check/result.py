@@ -42,6 +42,22 @@ class Piece:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InputFn:
+    """A checked `input NAME(coords) from SOURCE`: samples of N(0, sigma² (−Δ + tau² I)^−gamma)
+    (periodic on one coordinate, zero Neumann on two: pdeforge/datasets/grf.py), and for
+    `threshold` the two values it takes where the field is ≥ 0 (`high`) and < 0 (`low`)."""
+    name: str
+    coords: tuple
+    kind: str                  # "grf" | "threshold"
+    sigma: float
+    tau: float
+    gamma: float
+    high: float | None = None
+    low: float | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Checked:
     """A program whose names all resolve and whose statements are consistent."""
     program: A.Program
@@ -68,6 +84,16 @@ class Checked:
     data: dict[str, A.Data] = field(default_factory=dict)         # name -> A.Data (observations)
     fits: list[tuple] = field(default_factory=list)               # [(Condition, data name, noise σ or None)]
     geometry: object = None                                       # dsl.geometry.Geometry of a shaped domain
+    # operator learning (dsl/check/operators.py)
+    inputs: dict[str, InputFn] = field(default_factory=dict)      # input functions, declared order
+    grid: dict[str, int] = field(default_factory=dict)            # coordinate -> grid points
+    given: dict[str, list] = field(default_factory=dict)          # field -> the input functions it is given
+    pairs: dict | None = None          # {"path", "mapping", "span"} or {"solver", "options", "span"}
+
+    @property
+    def is_operator(self) -> bool:
+        """Whether the program learns an operator (some field is given an input function)."""
+        return bool(self.given)
 
     @property
     def spatial(self):

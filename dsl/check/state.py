@@ -37,6 +37,11 @@ class State:
     params: dict[str, tuple] = field(default_factory=dict)
     param_fields: dict[str, tuple | None] = field(default_factory=dict)
     data: dict[str, A.Data] = field(default_factory=dict)
+    # operators.inputs, operators.operators
+    inputs: dict = field(default_factory=dict)        # name -> InputFn
+    grid: dict[str, int] = field(default_factory=dict)
+    given: dict[str, list] = field(default_factory=dict)   # field -> its input functions
+    pairs: dict | None = None
     # equations.equations
     orders: dict[str, dict[str, int]] = field(default_factory=dict)
     # conditions.conditions

@@ -1,6 +1,7 @@
-"""Pass `train`: reads the `train:` block (weights, points, optimiser stages, settings)
-and fills `State.train`: {"stages": [{"optimizer", "steps", options...}], "points":
-{region: count}, "settings": {name: value}, "weights": {label: weight}, "spans": {}}.
+"""Pass `train`: reads the `train:` block (weights, points, pairs, optimiser stages,
+settings) and fills `State.train`: {"stages": [{"optimizer", "steps", options...}],
+"points": {region: count}, "pairs": {"train": n, "test": m}, "settings": {name: value},
+"weights": {label: weight}, "spans": {}}.
 A weight names a labelled, non-`hard` term of the program's statements."""
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from .state import State
 
 # option names of each optimiser stage: the one table in dsl/vocabulary.py (runtime reads it too)
 OPTIMIZERS = {name: set(stage.options) for name, stage in STAGES.items()}
-SETTINGS = {"seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
+SETTINGS = {"batch", "seed", "precision", "sampler", "log_every", "resample_every", "checkpoint_every",
             "balance", "balance_every", "causal", "causal_bins", "adaptive", "adaptive_fraction"}
 SETTING_CHOICES = {"precision": {"float32", "float64"}, "sampler": {"uniform", "sobol", "halton", "lhs", "grid"},
                    "balance": {"none", "grad_norm", "ntk"}, "adaptive": {"none", "r3", "rar"}}
-WHOLE_SETTINGS = {"seed", "log_every", "resample_every", "checkpoint_every", "balance_every", "causal_bins"}
+WHOLE_SETTINGS = {"batch", "seed", "log_every", "resample_every", "checkpoint_every", "balance_every", "causal_bins"}
 POINT_REGIONS = {"interior", "boundary", "initial", "periodic"}
 MAX_POINTS = 5_000_000
+PAIR_SETS = ("train", "test")          # `pairs train = N, test = M`: paired inputs to train on, to test on
+MAX_PAIRS = 1_000_000
 MAX_STEPS = 100_000_000
 
 
@@ -29,7 +32,7 @@ def train(st: State):
 
 def _train(st, blocks, ce):
     d = st.diag
-    cfg = {"stages": [], "points": {}, "settings": {}, "weights": {}, "spans": {}}
+    cfg = {"stages": [], "points": {}, "settings": {}, "weights": {}, "spans": {}, "pairs": {}}
     if len(blocks) > 1:
         d.error("E102", "`train:` is given twice", blocks[1].span)
     for b in blocks[:1]:
@@ -67,6 +70,20 @@ def _train(st, blocks, ce):
                         d.error("E209", f"point count must be a whole number from 1 to {MAX_POINTS:,}", k.value.span)
                         continue
                     cfg["points"][k.name] = int(v)
+            elif isinstance(it, A.PairCounts):
+                for k in it.counts:
+                    if k.name not in PAIR_SETS:
+                        d.error("E140", f"unknown set of pairs `{k.name}`", k.span,
+                                hint=did_you_mean(k.name, PAIR_SETS) or "sets: train, test")
+                        continue
+                    v = ce(k.value, "a count of pairs")
+                    if v is not None and (v != int(v) or v < 1 or v > MAX_PAIRS):
+                        d.error("E209", f"a count of pairs must be a whole number from 1 to {MAX_PAIRS:,}", k.value.span)
+                    elif v is not None:
+                        cfg["pairs"][k.name] = int(v)
+                if st.pairs is None and not st.program.of(A.Pairs):
+                    d.error("E351", "`pairs train = ...` needs a `pairs from ...` line", it.span,
+                            hint="add `pairs from \"FILE.npz\" (INPUT = ARRAY, FIELD = ARRAY)` or a reference solver")
             elif isinstance(it, A.Stage):
                 if it.optimizer not in OPTIMIZERS:
                     d.error("E141", f"unknown optimiser `{it.optimizer}`", it.span,

@@ -13,7 +13,7 @@ from .state import State
 
 def wellposed(st: State):
     d = st.diag
-    if not st.program.of(A.Equation) and not d.errors:
+    if not st.program.of(A.Equation) and not d.errors and st.pairs is None:
         d.error("E304", "no `equation` is given", None, hint="add a line such as `equation: -lap(u) = 1`")
     if not d.errors:
         _well_posed(st)
@@ -27,6 +27,8 @@ def _well_posed(st):
     fitted = {f for cond, _, _ in st.fits for f in fields_in(st, cond)}
     for fname, decl in st.fields.items():
         if fname in st.param_fields or fname in fitted:
+            continue
+        if fname in st.given and st.pairs is not None:     # paired data pin it, as observations do
             continue
         o = st.orders.get(fname, {})
         if not o and not any(fname in fields_in(st, e) for e in st.program.of(A.Equation)):

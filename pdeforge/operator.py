@@ -1,0 +1,126 @@
+"""The front door for operator programs (a field `given` an input function): `loads`
+returns an `OperatorProblem` for them. Its `predict(params, inputs)` maps input functions
+on the grid to the fields on the grid, a pure JAX function of `params` once `norm` is
+set; `pairs()` gives the paired data (read from the file, or made by the reference
+solver through `pdeforge.datasets`, cached); `train()` fits the operator to them."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from pdeforge.dsl import PdeError
+
+__all__ = ["OperatorProblem", "DEFAULT_SOLVER_PAIRS", "DATA_SEED"]
+
+DEFAULT_SOLVER_PAIRS = {"train": 1000, "test": 200}     # the FNO paper's Burgers split
+DATA_SEED = 0       # the data do not change with the training seed
+
+
+class OperatorProblem:
+    """A compiled operator program.
+
+    Attributes:
+        checked: the `Checked` program; `lowered` its `compiler.operator.OperatorLowered`.
+        settings, float64, dtype, spec_hash: as `Problem`.
+        norm: the `Normaliser` of the training pairs (set by `pairs()`, saved with a run).
+    """
+
+    is_operator = True
+
+    def __init__(self, checked, text: str, file: str = "<input>", float64: bool | None = None, allow_path=()):
+        import jax
+        from pdeforge.compiler.operator import OperatorLowered
+        self.text, self.file, self.allow_path = text, file, tuple(allow_path)
+        self.checked = checked
+        self.settings = dict(checked.train["settings"])
+        if float64 is None:
+            float64 = self.settings.get("precision") == "float64"
+        self.float64 = bool(float64)
+        if self.float64:
+            jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        self.dtype = jnp.float64 if self.float64 else jnp.float32
+        try:
+            self.lowered = OperatorLowered(checked, self.dtype)
+        except PdeError as e:
+            e.file, e.source = e.file or file, e.source or text
+            raise
+        self.spec_hash = hashlib.sha256(text.encode()).hexdigest()
+        self.norm = None
+        self._data = None
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.lowered.fields)
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.lowered.inputs)
+
+    @property
+    def warnings(self) -> list:
+        return self.checked.warnings
+
+    def init(self, key) -> dict:
+        """Args: a JAX PRNG key. Returns: fresh network parameters."""
+        return self.lowered.init(key)
+
+    def pairs(self) -> dict:
+        """The training and test pairs: {"a_train", "u_train", "a_test", "u_test"}, inputs
+        (N, *grid, n_inputs) and fields (N, *grid, n_fields); sets `norm` from the training set."""
+        if self._data is None:
+            from pdeforge.compiler.operator import Normaliser
+            from pdeforge.runtime import pairs as P
+            ch, low = self.checked, self.lowered
+            try:
+                if "solver" in ch.pairs:
+                    a, u = self._solve()
+                else:
+                    a, u = P.stack(low, P.from_file(ch, low, self.file, self.allow_path))
+                self._data = P.split(ch, a, u, ch.pairs["span"])
+            except PdeError as e:
+                e.file, e.source = e.file or self.file, e.source or self.text
+                raise
+            if self.norm is None:
+                self.norm = Normaliser.of(self._data["a_train"], self._data["u_train"])
+        return self._data
+
+    def _solve(self):
+        from pdeforge import datasets
+        ch, low = self.checked, self.lowered
+        counts = {**DEFAULT_SOLVER_PAIRS, **ch.train.get("pairs", {})}
+        fn = ch.inputs[low.inputs[0]]
+        params = {**ch.pairs["options"], "sigma": fn.sigma, "tau": fn.tau, "gamma": fn.gamma}
+        if fn.kind == "threshold":
+            params.update(high=fn.high, low=fn.low)
+        s = low.shape[0]
+        d = datasets.generate(ch.pairs["solver"], counts["train"] + counts["test"], s, seed=DATA_SEED, **params)
+        return d["a"][..., None], d["u"][..., None]
+
+    def predict(self, params, inputs):
+        """Args: params; inputs, an array (N, *grid) for one input function or (N, *grid,
+        n_inputs), or {input name: (N, *grid)}. Returns: {field: (N, *grid)}."""
+        import jax.numpy as jnp
+        if self.norm is None:
+            raise ValueError("no normaliser yet: call pairs() or load a run's norm first")
+        if isinstance(inputs, dict):
+            a = jnp.stack([jnp.asarray(inputs[n], self.dtype) for n in self.inputs], axis=-1)
+        else:
+            a = jnp.asarray(inputs, self.dtype)
+            if a.ndim == len(self.lowered.shape) + 1:
+                a = a[..., None]
+        shape = tuple(a.shape[1:-1])
+        feats = None if shape == tuple(self.lowered.shape) else self.lowered.features_for(shape)
+        y = self.lowered.apply(params, a, self.norm, feats)
+        return {f: y[..., j] for j, f in enumerate(self.fields)}
+
+    def train(self, **kw):
+        """Train on `pairs()`; keywords as `runtime.operator_train.train_operator`."""
+        from pdeforge.runtime.operator_train import train_operator
+        return train_operator(self, self.pairs(), **kw)
+
+
+def norm_arrays(problem) -> dict:
+    """The normaliser as arrays, for a run's params.npz (`norm/...`)."""
+    return {f"norm/{k}": np.asarray(v) for k, v in problem.norm.arrays().items()}
