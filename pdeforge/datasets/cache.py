@@ -31,13 +31,14 @@ from pdeforge.datasets import burgers, darcy, grf
 
 MAX_VALUES = 2 * 10 ** 8  # refuse absurd sizes (n * fine^dim values per array) before allocating anything
 FORMAT = 2  # 2: FNO GRF convention (no constant or Nyquist mode), per-sample streams, fine grids
-CHUNK = 2 ** 18  # Burgers: values per batched solve, bounds the solver's temporaries
+CHUNK = 2 ** 16  # Burgers: values per batched solve; measured 2x faster than 2^18 at s = 1024 and 8192 (cache-sized)
 
 DEFAULTS = {
     "burgers": {"nu": 0.1, "t": 1.0, "dt": 1e-3, "scheme": "ifrk4", "sigma": 25.0, "tau": 5.0, "gamma": 2.0},
     "darcy": {"sigma": 1.0, "tau": 3.0, "gamma": 2.0, "high": 12.0, "low": 3.0, "threshold": 0.0},
 }
 DIM = {"burgers": 1, "darcy": 2}
+MIN_S = {"burgers": 4, "darcy": 3}
 SOLVER_PARAMS = {"burgers": ("nu", "t", "dt", "scheme"), "darcy": ()}
 
 
@@ -81,13 +82,17 @@ def _fine(name, s, fine):
     return fine, (fine // s if name == "burgers" else (fine - 1) // (s - 1))
 
 
+def _burgers_batched(a, p):
+    u, m = np.empty_like(a), max(1, CHUNK // a.shape[1])
+    for i in range(0, len(a), m):
+        u[i:i + m] = burgers.solve_burgers(a[i:i + m], [p["t"]], p["nu"], p["dt"], p["scheme"])[:, 0]
+    return u
+
+
 def _make(name, n, fine, r, seed, p):
     if name == "burgers":
         a = np.concatenate([grf.grf_1d(1, fine, p["sigma"], p["tau"], p["gamma"], seed=(seed, i)) for i in range(n)])
-        u = np.empty_like(a)
-        m = max(1, CHUNK // fine)
-        for i in range(0, n, m):
-            u[i:i + m] = burgers.solve_burgers(a[i:i + m], [p["t"]], p["nu"], p["dt"], p["scheme"])[:, 0]
+        u = _burgers_batched(a, p)
         return {"a": np.ascontiguousarray(a[:, ::r]), "u": np.ascontiguousarray(u[:, ::r])}
     a = np.empty((n, (fine - 1) // r + 1, (fine - 1) // r + 1))
     u = np.empty_like(a)
@@ -103,7 +108,7 @@ def cache_path(name, n, s, seed=0, cache_dir=None, **params):
     validates exactly as generate does."""
     if name not in DEFAULTS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DEFAULTS))}")
-    n, s, seed = _int("n", n, 1), _int("s", s, 4 if name == "burgers" else 3), _int("seed", seed, 0)
+    n, s, seed = _int("n", n, 1), _int("s", s, MIN_S[name]), _int("seed", seed, 0)
     fine, r = _fine(name, s, params.pop("fine", None))
     p = _resolve(name, params)
     if n * fine ** DIM[name] > MAX_VALUES:
@@ -190,8 +195,9 @@ def solve(name, a, **params):
     p = _resolve(name, params)
     p = {k: p[k] for k in SOLVER_PARAMS[name]}
     a = np.asarray(a, dtype=float)
-    if a.ndim != 1 + DIM[name] or a.size > MAX_VALUES:
-        raise ValueError(f"{name}: a must have shape (n{', s' * DIM[name]}) and at most {MAX_VALUES} values (got {a.shape})")
+    if a.ndim != 1 + DIM[name] or a.size > MAX_VALUES or min(a.shape) < 1 or min(a.shape[1:]) < MIN_S[name]:
+        raise ValueError(f"{name}: a must have shape (n{', s' * DIM[name]}), s >= {MIN_S[name]}, at most {MAX_VALUES} values "
+                         f"(got {a.shape})")
     if name == "burgers":
-        return burgers.solve_burgers(a, [p["t"]], p["nu"], p["dt"], p["scheme"])[:, 0]
+        return _burgers_batched(a, p)
     return np.stack([darcy.solve_darcy(q) for q in a])
