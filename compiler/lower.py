@@ -123,6 +123,16 @@ class _RegionCode:
     plans: dict          # model name -> (Plan, {field -> output column})
 
 
+def _pointwise_only(g, m):
+    """A point-sampled problem's network maps one point at a time: a layer that mixes along
+    a grid (`spectral`, `pad`, `crop`) would mix the batch of sample points instead."""
+    for _, a in g.nodes(data=True):
+        if network.KINDS[a["op"]].grid:
+            raise error("E245", f"`{a['op']}` mixes values along a grid, but `{m.fields[0]}` is sampled at points",
+                        m.span, hint="grid layers (an `fno`) belong to an operator: declare `grid`, an `input` and "
+                                     f"`field {m.fields[0]}(...) given INPUT`; or use a pointwise architecture such as mlp")
+
+
 class Lowered:
     """The lowered problem: pure functions over (params, points)."""
 
@@ -145,6 +155,7 @@ class Lowered:
             except PdeError as e:
                 _attribute(e, arch, m, chk.program)
                 raise
+            _pointwise_only(g, m)       # at the model line, in the program's own file
             self.graphs[m.name] = g
             self._init[m.name] = network.make_init(g, dtype)
             self._apply[m.name] = network.make_apply(g)

@@ -88,7 +88,7 @@ class Solver:
     grid; `source` the kind of input it solves for (`grf`: a periodic field on [0, 1];
     `threshold`: a two-valued coefficient on the unit square); `grid` how its grid is laid
     out (`periodic`: x_j = j/s; `nodes`: x_i = i/(s-1), boundary included)."""
-    options: Mapping[str, float]
+    options: Mapping[str, float]     # `fine` (0: none): solve at this finer grid and restrict to `grid`
     dims: int
     source: str
     grid: str
@@ -96,8 +96,8 @@ class Solver:
 
 
 SOLVERS: Mapping[str, Solver] = MappingProxyType({
-    "burgers": Solver({"nu": 0.1, "t": 1.0, "dt": 1e-3}, 1, "grf", "periodic",
+    "burgers": Solver({"nu": 0.1, "t": 1.0, "dt": 1e-3, "fine": 0}, 1, "grf", "periodic",
                       "u_t + u u_x = nu u_xx, periodic on [0, 1], pseudo-spectral (pdeforge/datasets/burgers.py)"),
-    "darcy": Solver({}, 2, "threshold", "nodes",
+    "darcy": Solver({"fine": 0}, 2, "threshold", "nodes",
                     "-div(a grad u) = 1 on the unit square, u = 0 on the boundary (pdeforge/datasets/darcy.py)"),
 })

@@ -8,7 +8,7 @@ domain x in [0, 1]
 grid x = 256
 input u0(x) from grf(covariance = 625 * (-lap + 25)^-2)
 field u(x) given u0
-pairs from burgers(nu = 0.1, t = 1)
+pairs from burgers(nu = 0.1, t = 1, fine = 1024)
 model u = fno(modes = 16, width = 64, layers = 4)
 train:
   pairs train = 1000, test = 200

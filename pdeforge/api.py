@@ -37,6 +37,18 @@ def check_text(text: str, file: str = "<input>", allow_path=()) -> Checked:
     return check(prog, lib)
 
 
+def precision(settings: dict, float64: bool | None):
+    """(float64, dtype): the caller's choice, else the file's `precision`; double precision
+    switches JAX's x64 mode on (for the process: JAX has no per-array switch)."""
+    import jax
+    if float64 is None:
+        float64 = settings.get("precision") == "float64"
+    if float64:
+        jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    return bool(float64), (jnp.float64 if float64 else jnp.float32)
+
+
 class Problem:
     """A compiled problem. `init`, `residuals`, `loss`, `loss_terms`, `predict` and
     `exact` are pure JAX functions: they compose with jax.jit, jax.grad and jax.vmap.
@@ -51,18 +63,11 @@ class Problem:
 
     def __init__(self, text: str, file: str = "<input>", float64: bool | None = None, allow_path=(), _checked=None):
         """Args: as `loads`. Raises: PdeError for any mistake in the source or its data."""
-        import jax
         from pdeforge.compiler import Lowered, build_ir
         self.text, self.file = text, file
         self.checked = _checked or check_text(text, file, allow_path)
         self.settings = dict(self.checked.train["settings"])
-        if float64 is None:
-            float64 = self.settings.get("precision") == "float64"
-        self.float64 = bool(float64)
-        if self.float64:
-            jax.config.update("jax_enable_x64", True)
-        import jax.numpy as jnp
-        self.dtype = jnp.float64 if self.float64 else jnp.float32
+        self.float64, self.dtype = precision(self.settings, float64)
         try:
             self.ir = build_ir(self.checked)
             self.lowered = Lowered(self.ir, self.dtype)

@@ -29,18 +29,12 @@ class OperatorProblem:
     is_operator = True
 
     def __init__(self, checked, text: str, file: str = "<input>", float64: bool | None = None, allow_path=()):
-        import jax
+        from pdeforge.api import precision
         from pdeforge.compiler.operator import OperatorLowered
         self.text, self.file, self.allow_path = text, file, tuple(allow_path)
         self.checked = checked
         self.settings = dict(checked.train["settings"])
-        if float64 is None:
-            float64 = self.settings.get("precision") == "float64"
-        self.float64 = bool(float64)
-        if self.float64:
-            jax.config.update("jax_enable_x64", True)
-        import jax.numpy as jnp
-        self.dtype = jnp.float64 if self.float64 else jnp.float32
+        self.float64, self.dtype = precision(self.settings, float64)
         try:
             self.lowered = OperatorLowered(checked, self.dtype)
         except PdeError as e:
@@ -92,6 +86,7 @@ class OperatorProblem:
         counts = {**DEFAULT_SOLVER_PAIRS, **ch.train.get("pairs", {})}
         fn = ch.inputs[low.inputs[0]]
         params = {**ch.pairs["options"], "sigma": fn.sigma, "tau": fn.tau, "gamma": fn.gamma}
+        params["fine"] = int(params["fine"]) or None      # 0: solve at the grid itself
         if fn.kind == "threshold":
             params.update(high=fn.high, low=fn.low)
         s = low.shape[0]

@@ -153,6 +153,17 @@ def operators(st: State):
     _pairs(st)
 
 
+def _fine_ok(st, spec, v):
+    """Whether the solver's points at `fine` include every point of the declared grid."""
+    if v != int(v):
+        return False
+    v = int(v)
+    for s in st.grid.values():
+        if v < s or (spec.grid == "periodic" and v % s) or (spec.grid == "nodes" and (v - 1) % (s - 1)):
+            return False
+    return True
+
+
 def _grid(st):
     d, spatial = st.diag, [c.name for c in st.spatial]
     grids = st.program.of(A.Grid)
@@ -222,6 +233,10 @@ def _pairs(st):
         if v is not None:
             if not v > 0:
                 d.error("E209", f"`{k.name}` must be positive", k.value.span)
+            elif k.name == "fine" and not _fine_ok(st, spec, v):
+                d.error("E352", f"`fine = {v:g}` is not a grid the solver can restrict to this one", k.value.span,
+                        hint="a multiple of the grid's points (periodic), or with fine − 1 a multiple of "
+                             "points − 1 (nodes): 1024 for 256, 421 for 85")
             opts[k.name] = v
     if call.args:
         d.error("E131", f"`{call.func}` takes named options only", call.args[0].span)
