@@ -292,3 +292,11 @@ def test_solve_checks_its_input():
                     ("darcy", np.ones((1, 9, 8)))]:
         with pytest.raises(ValueError):
             datasets.solve(name, a)
+
+
+def test_inputs_alone_are_the_inputs_generate_solves_for(tmp_path):
+    """Label-free training draws only inputs: they must be exactly generate()'s."""
+    from pdeforge.datasets import inputs
+    for name, s, fine in (("darcy", 9, 17), ("burgers", 16, 32)):
+        g = generate(name, 3, s, seed=4, cache_dir=tmp_path, fine=fine)
+        np.testing.assert_array_equal(inputs(name, 3, s, seed=4, fine=fine), g["a"])

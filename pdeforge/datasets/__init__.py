@@ -2,10 +2,11 @@
 periodic Burgers (burgers.py), Darcy flow (darcy.py), and the cached front door (cache.py):
 
     generate(name, n, s, seed=0, cache_dir=None, **params) -> {"a": ..., "u": ...}
+    inputs(name, n, s, seed=0, **params) -> a   (the same inputs, not solved)
     solve(name, a, **params) -> u
 
 numpy + scipy only; hand-written because no maintained library ships the FNO data-generation samplers and solvers.
 """
-from pdeforge.datasets.cache import MAX_VALUES, cache_path, generate, solve
+from pdeforge.datasets.cache import MAX_VALUES, cache_path, generate, inputs, solve
 
-__all__ = ["MAX_VALUES", "cache_path", "generate", "solve"]
+__all__ = ["MAX_VALUES", "cache_path", "generate", "inputs", "solve"]

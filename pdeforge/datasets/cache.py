@@ -89,18 +89,34 @@ def _burgers_batched(a, p):
     return u
 
 
+def _input(name, fine, seed, i, p):
+    """Sample i of the stream `seed`: the input function on the fine grid."""
+    if name == "burgers":
+        return grf.grf_1d(1, fine, p["sigma"], p["tau"], p["gamma"], seed=(seed, i))[0]
+    psi = grf.grf_2d(1, fine, p["sigma"], p["tau"], p["gamma"], seed=(seed, i))[0]
+    return grf.darcy_coefficient(psi, p["high"], p["low"], p["threshold"])
+
+
 def _make(name, n, fine, r, seed, p):
     if name == "burgers":
-        a = np.concatenate([grf.grf_1d(1, fine, p["sigma"], p["tau"], p["gamma"], seed=(seed, i)) for i in range(n)])
+        a = np.stack([_input(name, fine, seed, i, p) for i in range(n)])
         u = _burgers_batched(a, p)
         return {"a": np.ascontiguousarray(a[:, ::r]), "u": np.ascontiguousarray(u[:, ::r])}
     a = np.empty((n, (fine - 1) // r + 1, (fine - 1) // r + 1))
     u = np.empty_like(a)
     for i in range(n):
-        psi = grf.grf_2d(1, fine, p["sigma"], p["tau"], p["gamma"], seed=(seed, i))[0]
-        q = grf.darcy_coefficient(psi, p["high"], p["low"], p["threshold"])
+        q = _input(name, fine, seed, i, p)
         a[i], u[i] = q[::r, ::r], darcy.solve_darcy(q)[::r, ::r]
     return {"a": a, "u": u}
+
+
+def inputs(name, n, s, seed=0, **params):
+    """The inputs `generate(name, n, s, seed, **params)["a"]` holds, without solving for
+    their outputs (label-free, physics-informed training draws only these); not cached:
+    sampling costs far less than solving."""
+    _, (n, fine, r, seed, p) = cache_path(name, n, s, seed, None, **params)
+    a = np.stack([_input(name, fine, seed, i, p) for i in range(n)])
+    return np.ascontiguousarray(a[:, ::r] if name == "burgers" else a[:, ::r, ::r])
 
 
 def cache_path(name, n, s, seed=0, cache_dir=None, **params):
