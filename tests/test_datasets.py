@@ -298,5 +298,5 @@ def test_inputs_alone_are_the_inputs_generate_solves_for(tmp_path):
     """Label-free training draws only inputs: they must be exactly generate()'s."""
     from pdeforge.datasets import inputs
     for name, s, fine in (("darcy", 9, 17), ("burgers", 16, 32)):
-        g = generate(name, 3, s, seed=4, cache_dir=tmp_path, fine=fine)
+        g = datasets.generate(name, 3, s, seed=4, cache_dir=tmp_path, fine=fine)
         np.testing.assert_array_equal(inputs(name, 3, s, seed=4, fine=fine), g["a"])
