@@ -49,7 +49,7 @@ from pdeforge.dsl import ast as A
 from pdeforge.dsl.diagnostics import error
 from pdeforge.dsl.vocabulary import CONSTANTS, FUNCTIONS
 
-__all__ = ["GridSpec", "evaluate", "residual", "interior_mask", "derivative"]
+__all__ = ["GridSpec", "evaluate", "residual", "interior_mask", "derivative", "stencils", "fd_weights"]
 
 LAYOUTS = ("periodic", "nodes")
 ENDS = ("matched", "gradient")     # end rows of the nodes stencils (`stencils`)
@@ -60,7 +60,9 @@ class GridSpec:
     """A tensor grid: one axis per name of `coords`, in axis order, from `lo` to `hi` with
     `sizes` points. `layout` is one of LAYOUTS for every axis, or a tuple of one per axis (a
     space-time grid: periodic in x, nodes in t). `spatial` names the axes `lap`, `grad` and
-    `div` act on (default: every axis)."""
+    `div` act on (default: every axis). `ends`: the end rows of the nodes stencils, `matched`
+    (default) or `gradient` (numpy.gradient's; module docstring, `stencils`). Hashable: a
+    jit static argument."""
     coords: tuple
     lo: tuple
     hi: tuple
@@ -70,13 +72,20 @@ class GridSpec:
     ends: str = "matched"
 
     def __post_init__(self):
+        for name, conv in (("coords", str), ("lo", float), ("hi", float), ("sizes", int)):
+            object.__setattr__(self, name, tuple(conv(v) for v in getattr(self, name)))   # lists in: still hashable
+        if not isinstance(self.layout, str):
+            object.__setattr__(self, "layout", tuple(self.layout))
+        if self.spatial is not None:
+            object.__setattr__(self, "spatial", tuple(self.spatial))
         n = len(self.coords)
-        if not (len(self.lo) == len(self.hi) == len(self.sizes) == n and len(set(self.coords)) == n):
-            raise ValueError(f"GridSpec: coords, lo, hi, sizes must have one distinct entry per axis (got {self})")
+        if not (len(self.lo) == len(self.hi) == len(self.sizes) == len(self.layouts) == n and len(set(self.coords)) == n):
+            raise ValueError(f"GridSpec: coords, lo, hi, sizes (and a layout tuple) need one entry per axis, coords "
+                             f"distinct (got {self})")
         for c, s, lay in zip(self.coords, self.sizes, self.layouts):
             if lay not in LAYOUTS:
                 raise ValueError(f"GridSpec: layout of `{c}` must be one of {LAYOUTS} (got {lay!r})")
-            if int(s) < (4 if lay == "nodes" else 2):
+            if s < (4 if lay == "nodes" else 2):
                 raise ValueError(f"GridSpec: `{c}` needs at least {4 if lay == 'nodes' else 2} points (got {s})")
         if self.ends not in ENDS:
             raise ValueError(f"GridSpec: ends must be one of {ENDS} (got {self.ends!r})")

@@ -105,10 +105,11 @@ def _node_errors(n, ends="matched"):
 @pytest.mark.parametrize("text", [t for t, _ in NODES])
 def test_nodes_second_order_inside_and_on_the_boundary(text):
     (i1, b1), (i2, b2) = _node_errors(41)[text], _node_errors(81)[text]
-    # measured ratios: interior 3.9-4.0, boundary 3.6-4.3 (d(u, x, 3): 3.0 at the boundary, pre-asymptotic)
+    # measured ratios 41 -> 81 nodes: interior 3.90-3.95, boundary 3.62-4.06 (d(u, x, 2) and d(u, x, 3) lowest);
+    # errors at 81: 8.9e-5 (d(u, x, 2)) to 1.25e-3 (d(u, x, y))
     assert 3.6 < i1 / i2 < 4.4, (text, i1, i2)
-    assert (2.8 if text == "d(u, x, 3)" else 3.3) < b1 / b2 < 4.6, (text, b1, b2)
-    assert i2 < 2e-3 * (30 if text == "d(u, x, 3)" else 1), (text, i2)
+    assert 3.3 < b1 / b2 < 4.6, (text, b1, b2)
+    assert i2 < 2e-3, (text, i2)
 
 
 def test_gradient_ends_are_numpys_and_the_second_derivative_stencil():
@@ -265,8 +266,8 @@ def test_burgers_cole_hopf_residual_converges():
                                        ("grad(u)", "grad(u)")])
 def test_unsupported_raises_E353_at_the_node(text, part):
     eq = equation(f"{text} = 0")
-    with pytest.raises(PdeError) as exc:
-        residual(eq, {"u": jnp.zeros((1, 6, 6))}, grid2(6, 6))
+    with pytest.raises(PdeError) as exc:         # raised while tracing: nothing is compiled
+        jax.jit(lambda u: residual(eq, {"u": u}, grid2(6, 6)))(jnp.zeros((1, 6, 6)))
     d = exc.value.diagnostics[0]
     assert exc.value.codes == ["E353"]
     col = 11 + text.index(part)                      # "equation: " is 10 characters, columns count from 1
@@ -288,10 +289,11 @@ def test_jit_grad_of_the_mean_square_residual():
 
         vg = jax.jit(jax.value_and_grad(loss))
         val, grad = vg(u0)
-        assert np.isclose(val, loss(u0), rtol=1e-12) and np.isfinite(np.asarray(grad)).all()
+        assert np.isclose(val, jax.jit(loss)(u0), rtol=1e-12) and np.isfinite(np.asarray(grad)).all()
         v, eps = jnp.asarray(rng.standard_normal(u0.shape)), 1e-5
         fd = (vg(u0 + eps * v)[0] - vg(u0 - eps * v)[0]) / (2 * eps)
         assert abs(float(jnp.vdot(grad, v)) - float(fd)) < 1e-7 * abs(float(fd)), (jnp.vdot(grad, v), fd)
     # float32 in, float32 out (coordinates follow the fields' dtype)
-    r = residual(eq, {"u": jnp.zeros((2, 17, 13), jnp.float32), "a": jnp.ones((2, 17, 13), jnp.float32)}, g)
+    r = jax.jit(lambda u, a: residual(eq, {"u": u, "a": a}, g))(jnp.zeros((2, 17, 13), jnp.float32),
+                                                              jnp.ones((2, 17, 13), jnp.float32))
     assert r.dtype == jnp.float32 and r.shape == (2, 17, 13)
