@@ -7,8 +7,14 @@ same way); an FNO mixes along the grid through its spectral layers, a pointwise 
 does not. Outputs are de-normalised with the training pairs' statistics, which the
 runtime computes once and passes in (`Normaliser`): fixed, never trained.
 
-Not here yet (each raised as E353 with what to write instead): physics-informed operator
-training (equations on a field given an input), several models, fields of time."""
+With equations and conditions in the file, each is a loss term too: its residual on the
+predicted grid (compiler/grid_residual.py: spectral derivatives on periodic axes, second-
+order differences on the others), the mean square over the interior nodes (equations)
+or the face nodes (conditions): physics-informed training, PINO (Li et al. 2024), with
+or without the paired data (`weights pairs = 0`: label-free).
+
+Not here yet (each raised as E353 with what to write instead): several models, fields of
+time, `hard` conditions, constraints and fits on an operator."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,14 +23,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pdeforge.dsl import ast as A
 from pdeforge.dsl.diagnostics import PdeError, error
 from pdeforge.dsl.vocabulary import SOLVERS
 
 from . import network
+from .grid_residual import GridSpec, evaluate, interior_mask, residual
 from .network.layers.spectral import check_grid
 from .lower import _attribute
 
-__all__ = ["OperatorLowered", "Normaliser", "grid_points"]
+__all__ = ["OperatorLowered", "Normaliser", "grid_points", "rel_l2"]
+
+
+def rel_l2(pred, truth):
+    """(B, *grid, F) arrays → (B, F) relative L2 errors over the grid."""
+    ax = tuple(range(1, pred.ndim - 1))
+    num = jnp.sqrt(jnp.sum((pred - truth) ** 2, axis=ax))
+    return num / jnp.maximum(jnp.sqrt(jnp.sum(truth ** 2, axis=ax)), 1e-30)
 
 
 @dataclass(frozen=True)
@@ -37,9 +52,12 @@ class Normaliser:
     u_std: np.ndarray
 
     @staticmethod
-    def of(a, u):
-        """From training pairs a (N, *grid, n_inputs), u (N, *grid, n_fields)."""
+    def of(a, u=None):
+        """From training pairs a (N, *grid, n_inputs), u (N, *grid, n_fields); without `u`
+        (physics alone: the outputs are not known) the outputs are not rescaled."""
         ax = tuple(range(a.ndim - 1))
+        if u is None:
+            return Normaliser(a.mean(ax), a.std(ax) + 1e-12, np.zeros(1), np.ones(1))
         return Normaliser(a.mean(ax), a.std(ax) + 1e-12, u.mean(ax), u.std(ax) + 1e-12)
 
     def arrays(self) -> dict:
@@ -69,11 +87,6 @@ class OperatorLowered:
         self.checked, self.dtype = checked, dtype
         p = checked.program
         models = checked.models
-        eqs = checked.equations + [c for c, _ in checked.conditions]
-        if eqs:
-            raise error("E353", "physics-informed operator training (equations and conditions on a field given an "
-                        "input function) is not built yet", eqs[0].span,
-                        hint="train on paired data: remove the equations and conditions, keep `pairs from ...`")
         if checked.pairs is None:
             raise error("E353", "an operator program needs paired data", None, hint="add `pairs from ...`")
         if len(models) != 1 or {t for t, _ in models[0].targets} != set(checked.fields):
@@ -108,6 +121,119 @@ class OperatorLowered:
         self._init = network.make_init(g, dtype)
         self._apply = network.make_apply(g)
         self.param_count = network.param_count(g)
+        self.hard = {}                              # field -> {grid axis: {"lo", "hi"}} held at 0 exactly
+        self.terms = self._physics_terms()          # [(name, kind, fn(fields, inputs) -> mean square)]
+        self.weights = {"pairs": float(checked.train["weights"].get("pairs", 1.0)),
+                        **{n: float(checked.train["weights"].get(n, 1.0)) for n, _, _ in self.terms}}
+
+    # ---- physics: the file's equations and conditions on the predicted grid (PINO)
+    def _physics_terms(self):
+        ch = self.checked
+        if not (ch.equations or ch.conditions or ch.periodic or ch.constraints or ch.fits):
+            return []
+        for s in ch.constraints + [c for c, _, _ in ch.fits]:
+            raise error("E353", "constraints and fits on an operator's fields are not built yet", s.span)
+        for c, *_ in ch.periodic:
+            if self.layout != "periodic":
+                raise error("E353", "a periodic condition on an operator needs a periodic grid (a periodic solver's)",
+                            c.span)
+        self.grid = GridSpec.of(ch, self.layout)
+        self.interior = jnp.asarray(interior_mask(self.grid))
+        consts = dict(ch.consts)
+        terms = []
+        for i, eq in enumerate(ch.equations):
+            if eq.hard is not None:
+                raise error("E353", "a `hard` equation on an operator is not built yet", eq.hard.span)
+            terms.append((eq.label or f"equation{i + 1}", "equation", self._equation_fn(eq, consts)))
+        for i, (cond, faces) in enumerate(ch.conditions):
+            if cond.hard is not None:
+                self._hard_zero(cond, faces)
+                continue
+            terms.append((cond.label or f"condition{i + 1}", "condition", self._condition_fn(cond, faces, consts)))
+        # the periodic solvers' grids are periodic by construction: `periodic(u, x)` holds exactly
+        return terms
+
+    def _hard_zero(self, cond, faces):
+        """`u = 0 on FACES hard`: u = φ·N with φ = Π sin(π t) over the axes held at both
+        ends (sin(πt/2), cos(πt/2) at one end; t the coordinate scaled to [0, 1]), zero on
+        those faces for every input and every grid — PINO's mollifier for Darcy (Li et al.
+        2024 multiply by sin(πx) sin(πy)). A non-zero value is not built yet."""
+        f = cond.lhs.id if isinstance(cond.lhs, A.Name) else None
+        if f not in self.fields or not (isinstance(cond.rhs, A.Num) and cond.rhs.value == 0) or cond.hard.options:
+            raise error("E353", "a `hard` condition on an operator is `FIELD = 0 on FACES hard` for now", cond.span,
+                        hint="write other conditions without `hard`: they become loss terms")
+        sides = self.hard.setdefault(f, {})
+        for face in faces:
+            if not hasattr(face, "side") or face.side is None or face.coord not in self.grid.coords:
+                raise error("E353", "conditions on an operator's grid are on faces of a box (`x = 0`, `boundary`)",
+                            cond.span)
+            ax = self.grid.coords.index(face.coord)
+            if self.grid.layouts[ax] == "periodic":
+                raise error("E353", f"`{face.coord}` is periodic on this grid: it has no faces to hold a condition on",
+                            cond.span)
+            sides.setdefault(ax, set()).add(face.side)
+
+    def _mollifier(self, f, feats):
+        """φ of field `f` on the grid whose scaled coordinates are `feats` (*grid, d)."""
+        phi = 1.0
+        for ax, s in self.hard.get(f, {}).items():
+            t = (feats[..., ax] + 1.0) / 2.0
+            phi = phi * (jnp.sin(jnp.pi * t) if s == {"lo", "hi"} else
+                         jnp.sin(jnp.pi * t / 2) if s == {"lo"} else jnp.cos(jnp.pi * t / 2))
+        return phi
+
+    def _env(self, fields, inputs):
+        return {**fields, **inputs}
+
+    def _equation_fn(self, eq, consts):
+        grid, mask = self.grid, self.interior
+
+        def fn(fields, inputs):
+            r = residual(eq, self._env(fields, inputs), grid, consts)
+            r = sum(q ** 2 for q in r) if isinstance(r, tuple) else r ** 2
+            return jnp.sum(r * mask) / (r.shape[0] * jnp.sum(mask))
+        return fn
+
+    def _condition_fn(self, cond, faces, consts):
+        grid = self.grid
+        mask = np.zeros(tuple(grid.sizes), bool)
+        for f in faces:
+            if not hasattr(f, "side") or f.coord not in grid.coords or f.side is None:
+                raise error("E353", "conditions on an operator's grid are on faces of a box (`x = 0`, `boundary`)",
+                            cond.span)
+            ax = grid.coords.index(f.coord)
+            if grid.layouts[ax] == "periodic":
+                raise error("E353", f"`{f.coord}` is periodic on this grid: it has no faces to hold a condition on",
+                            cond.span, hint="drop the condition: a periodic solver's fields are periodic already")
+            idx = [slice(None)] * len(grid.sizes)
+            idx[ax] = 0 if f.side == "lo" else grid.sizes[ax] - 1
+            mask[tuple(idx)] = True
+        mask = jnp.asarray(mask)
+
+        def fn(fields, inputs):
+            env = self._env(fields, inputs)
+            r = evaluate(cond.lhs, env, grid, consts) - evaluate(cond.rhs, env, grid, consts)
+            return jnp.sum(r ** 2 * mask) / (r.shape[0] * jnp.sum(mask))
+        return fn
+
+    def loss_terms(self, params, a, u, norm: Normaliser) -> dict:
+        """{term: value} on a batch: "pairs", the mean relative L2 error against `u` (when
+        `u` is given), and each equation's and condition's mean square residual on the grid."""
+        y = self.apply(params, a, norm)
+        out = {}
+        if u is not None:
+            out["pairs"] = jnp.mean(rel_l2(y, u))
+        if self.terms:
+            fields = {f: y[..., j] for j, f in enumerate(self.fields)}
+            inputs = {n: a[..., j] for j, n in enumerate(self.inputs)}
+            for name, _, fn in self.terms:
+                out[name] = fn(fields, inputs)
+        return out
+
+    def loss(self, params, a, u, norm: Normaliser):
+        """The weighted sum of `loss_terms` (weights from the file's `weights`, default 1)."""
+        terms = self.loss_terms(params, a, u, norm)
+        return sum(self.weights[k] * v for k, v in terms.items()), terms
 
     def init(self, key) -> dict:
         return {"nets": {"model": self._init(key)}}
@@ -120,7 +246,10 @@ class OperatorLowered:
         z = (a - jnp.asarray(norm.a_mean, self.dtype)) / jnp.asarray(norm.a_std, self.dtype)
         x = jnp.broadcast_to(f, a.shape[:-1] + f.shape[-1:])
         y = self._apply(params["nets"]["model"], jnp.concatenate([z, x.astype(z.dtype)], axis=-1))
-        return y * jnp.asarray(norm.u_std, self.dtype) + jnp.asarray(norm.u_mean, self.dtype)
+        y = y * jnp.asarray(norm.u_std, self.dtype) + jnp.asarray(norm.u_mean, self.dtype)
+        if self.hard:
+            y = jnp.stack([y[..., j] * self._mollifier(fl, f) for j, fl in enumerate(self.fields)], axis=-1)
+        return y
 
     def features_for(self, shape) -> jax.Array:
         """Scaled coordinates of a grid of `shape` over the same domain and layout."""

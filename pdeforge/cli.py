@@ -287,6 +287,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:     # `pdeforge check FILE | head`: the reader left; not our error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:  # an internal error: ours, not the user's
         if debug:
             traceback.print_exc()

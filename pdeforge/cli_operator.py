@@ -35,9 +35,18 @@ def summary(prob) -> str:
         out.append(f"  field {f}({', '.join(ch.fields[f].args)}) given {', '.join(g)}")
     pr = ch.pairs
     counts = ch.train.get("pairs") or {}
-    out.append("  pairs from " + (f"{pr['solver']}({', '.join(f'{k} = {v:g}' for k, v in pr['options'].items())})"
-                                  if "solver" in pr else f'"{pr["path"]}"')
+    opts = ", ".join(f"{k} = {v:g}" for k, v in pr.get("options", {}).items() if not (k == "fine" and not v))
+    out.append("  pairs from " + (f"{pr['solver']}({opts})" if "solver" in pr else f'"{pr["path"]}"')
                + (f"; train {counts.get('train', 'default')}, test {counts.get('test', 'default')}"))
+    w = low.weights
+    names = (["pairs"] if w["pairs"] > 0 else []) + [t[0] for t in low.terms]
+    out.append("  loss: " + ", ".join(f"{n} × {w[n]:g}" for n in names)
+               + ("" if w["pairs"] > 0 else " (physics alone: the training outputs are not read)"))
+    for f, axes in low.hard.items():
+        faces = ", ".join(f"{low.grid.coords[ax]} {side}" for ax, sides in axes.items() for side in sorted(sides))
+        out.append(f"  hard: {f} = 0 on {faces} (u = φ·N, φ a product of sines)")
+    for name, kind, _ in low.terms:
+        out.append(f"  {kind} {name}: on the grid, {'interior nodes' if kind == 'equation' else 'face nodes'}")
     out.append(f"  model ({', '.join(low.fields)}) = {low.model.arch}: {low.param_count:,} parameters, "
                f"{len(low.inputs) + low.points.shape[-1]} values per grid point in")
     stages = ", ".join(f"{s['optimizer']} × {s['steps']}" for s in ch.train["stages"]) or "default (adam × 2000)"

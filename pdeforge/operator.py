@@ -67,30 +67,50 @@ class OperatorProblem:
             from pdeforge.compiler.operator import Normaliser
             from pdeforge.runtime import pairs as P
             ch, low = self.checked, self.lowered
+            labels = low.weights["pairs"] > 0
             try:
-                if "solver" in ch.pairs:
-                    a, u = self._solve()
+                if "solver" in ch.pairs and not labels:
+                    self._data = self._label_free()
                 else:
-                    a, u = P.stack(low, P.from_file(ch, low, self.file, self.allow_path))
-                self._data = P.split(ch, a, u, ch.pairs["span"])
+                    if "solver" in ch.pairs:
+                        a, u = self._solve()
+                    else:
+                        a, u = P.stack(low, P.from_file(ch, low, self.file, self.allow_path))
+                    self._data = P.split(ch, a, u, ch.pairs["span"])
             except PdeError as e:
                 e.file, e.source = e.file or self.file, e.source or self.text
                 raise
+            if not labels:      # physics alone: the training outputs are never read, not even for scaling
+                self._data["u_train"] = None
             if self.norm is None:
-                self.norm = Normaliser.of(self._data["a_train"], self._data["u_train"])
+                d = self._data
+                self.norm = Normaliser.of(d["a_train"], d["u_train"])
         return self._data
 
-    def _solve(self):
+    def _label_free(self):
+        """Training inputs drawn from the input's source, never solved for; held-out pairs
+        from another stream of the same source, solved, to measure the error."""
         from pdeforge import datasets
+        counts = {**DEFAULT_SOLVER_PAIRS, **self.checked.train.get("pairs", {})}
+        name, params, s = self._solver_args()
+        a = datasets.inputs(name, counts["train"], s, seed=DATA_SEED, **params)
+        test = datasets.generate(name, counts["test"], s, seed=DATA_SEED + 1, **params)
+        return {"a_train": a[..., None], "u_train": None, "a_test": test["a"][..., None], "u_test": test["u"][..., None]}
+
+    def _solver_args(self):
         ch, low = self.checked, self.lowered
-        counts = {**DEFAULT_SOLVER_PAIRS, **ch.train.get("pairs", {})}
         fn = ch.inputs[low.inputs[0]]
         params = {**ch.pairs["options"], "sigma": fn.sigma, "tau": fn.tau, "gamma": fn.gamma}
         params["fine"] = int(params["fine"]) or None      # 0: solve at the grid itself
         if fn.kind == "threshold":
             params.update(high=fn.high, low=fn.low)
-        s = low.shape[0]
-        d = datasets.generate(ch.pairs["solver"], counts["train"] + counts["test"], s, seed=DATA_SEED, **params)
+        return ch.pairs["solver"], params, low.shape[0]
+
+    def _solve(self):
+        from pdeforge import datasets
+        counts = {**DEFAULT_SOLVER_PAIRS, **self.checked.train.get("pairs", {})}
+        name, params, s = self._solver_args()
+        d = datasets.generate(name, counts["train"] + counts["test"], s, seed=DATA_SEED, **params)
         return d["a"][..., None], d["u"][..., None]
 
     def predict(self, params, inputs):

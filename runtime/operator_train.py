@@ -1,6 +1,9 @@
-"""Training an operator on paired data: minibatches of input functions, the mean relative
-L2 error of the predicted fields as the loss (Li et al. 2021 train on the same), the
-file's first-order stages (adam, adamw, sgd) from runtime/optimizers.py.
+"""Training an operator: minibatches of input functions; the loss is the weighted sum of
+`OperatorLowered.loss_terms`: the mean relative L2 error against the paired outputs (Li
+et al. 2021 train on the same) and, with equations in the file, their mean square
+residuals on the predicted grid (PINO); `weights pairs = 0` trains on physics alone and
+never reads the training outputs. Stages: the file's first-order ones (adam, adamw, sgd)
+from runtime/optimizers.py.
 
 Each logging interval is one jitted `lax.fori_loop` over its steps; a step draws its
 batch of pairs without replacement from the run's key, so a run is a function of its
@@ -18,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pdeforge.compiler.operator import rel_l2
 from pdeforge.dsl.diagnostics import error
 
 from . import checkpoint, optimizers
@@ -37,24 +41,18 @@ class OperatorResult:
     history: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)   # {"mean": {field: e}, "worst": {field: e}} on the test pairs
     final_loss: float = float("nan")
+    final_terms: dict = field(default_factory=dict)
     steps: int = 0
     wall_s: float = 0.0
     first_step_s: float = 0.0
     stopped: str | None = None
 
 
-def rel_l2_per_sample(pred, truth):
-    """(B, *grid, F) arrays → (B, F) relative L2 errors over the grid."""
-    ax = tuple(range(1, pred.ndim - 1))
-    num = jnp.sqrt(jnp.sum((pred - truth) ** 2, axis=ax))
-    return num / jnp.maximum(jnp.sqrt(jnp.sum(truth ** 2, axis=ax)), 1e-30)
-
-
 def relative_errors(predict, a, u, fields) -> dict:
     """Mean and worst relative L2 error per field of `predict(a_chunk)` against `u`."""
     errs = []
     for i in range(0, a.shape[0], EVAL_CHUNK):
-        errs.append(np.asarray(rel_l2_per_sample(predict(a[i:i + EVAL_CHUNK]), u[i:i + EVAL_CHUNK]), np.float64))
+        errs.append(np.asarray(rel_l2(predict(a[i:i + EVAL_CHUNK]), u[i:i + EVAL_CHUNK]), np.float64))
     e = np.concatenate(errs)
     return {"mean": {f: float(e[:, j].mean()) for j, f in enumerate(fields)},
             "worst": {f: float(e[:, j].max()) for j, f in enumerate(fields)}}
@@ -75,7 +73,8 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
     total = sum(s["steps"] for s in stages)
     log_every = int(log_every or settings.get("log_every", max(1, min(1000, total // 20 or 1))))
     dt = problem.dtype
-    a_tr, u_tr = jnp.asarray(data["a_train"], dt), jnp.asarray(data["u_train"], dt)
+    a_tr = jnp.asarray(data["a_train"], dt)
+    u_tr = jnp.asarray(data["u_train"], dt) if data.get("u_train") is not None else None
     a_te, u_te = jnp.asarray(data["a_test"], dt), jnp.asarray(data["u_test"], dt)
     n = a_tr.shape[0]
     batch = min(int(settings.get("batch", DEFAULT_BATCH)), n)
@@ -83,8 +82,10 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
     k_init, k_batch = jax.random.split(key)
     params = jax.jit(problem.init)(k_init)
 
+    labels = low.weights["pairs"] > 0        # `weights pairs = 0`: physics alone, the outputs are never read
+
     def loss(p, a, u):
-        return jnp.mean(rel_l2_per_sample(low.apply(p, a, norm), u))
+        return low.loss(p, a, u if labels else None, norm)
 
     predict = jax.jit(lambda p, a: low.apply(p, a, norm))
     obj = SimpleNamespace(lowered=low, names=["pairs"], fixed=jnp.ones(1, dt))
@@ -97,12 +98,14 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
         @jax.jit
         def run(params, state, start, count):
             def step(i, c):
-                p, s, _ = c
+                p, s, _, _ = c
                 idx = jax.random.choice(jax.random.fold_in(k_batch, start + i), n, (batch,), replace=False)
-                value, g = jax.value_and_grad(loss)(p, a_tr[idx], u_tr[idx])
+                (value, terms), g = jax.value_and_grad(loss, has_aux=True)(p, a_tr[idx], u_tr[idx] if labels else None)
                 upd, s = opt.update(g, s, p)
-                return jax.tree_util.tree_map(lambda x, d: x + d, p, upd), s, value
-            return jax.lax.fori_loop(0, count, step, (params, state, jnp.zeros((), dt)))
+                return jax.tree_util.tree_map(lambda x, d: x + d, p, upd), s, value, terms
+            zero = jnp.zeros((), dt)
+            terms0 = {k: zero for k in (["pairs"] if labels else []) + [t[0] for t in low.terms]}
+            return jax.lax.fori_loop(0, count, step, (params, state, zero, terms0))
         return run
 
     def save(p, st, stage):
@@ -121,7 +124,7 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
             while remaining > 0:
                 k = min(log_every, remaining)
                 tc = time.perf_counter()
-                p2, s2, value = run(params, state, done, k)
+                p2, s2, value, terms = run(params, state, done, k)
                 value = float(value)
                 if not math.isfinite(value):
                     prog.message(error("E501", f"the loss became non-finite by step {done + k} of stage "
@@ -133,7 +136,8 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
                 if res.first_step_s == 0.0:
                     res.first_step_s = time.perf_counter() - t0
                 errs = relative_errors(lambda a: predict(params, a), a_te, u_te, low.fields)
-                rec = {"step": done, "stage": stage["optimizer"], "loss": value, "terms": {"pairs": value},
+                rec = {"step": done, "stage": stage["optimizer"], "loss": value,
+                       "terms": {t: float(v) for t, v in terms.items()},
                        "error": float(np.mean(list(errs["mean"].values()))), "errors": errs["mean"],
                        "worst": errs["worst"], "time_s": round(time.perf_counter() - t0, 3),
                        "steps_per_s": k / max(time.perf_counter() - tc, 1e-9)}
@@ -152,6 +156,7 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
         save(params, state, si)
     res.params, res.steps, res.wall_s = params, done, time.perf_counter() - t0
     res.final_loss = res.history[-1]["loss"] if res.history else float("nan")
+    res.final_terms = res.history[-1]["terms"] if res.history else {}
     res.errors = relative_errors(lambda a: predict(params, a), a_te, u_te, low.fields)
     return res
 

@@ -8,6 +8,7 @@ settings are `examples/operator_burgers_fno.pde`, run with `-m long`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,11 +145,11 @@ def test_too_many_pairs_asked_for(tmp_path):
     assert e.value.diagnostics[0].code == "E419" and "35" in e.value.diagnostics[0].message
 
 
-def test_physics_on_a_given_field_is_reported_not_built(tmp_path):
-    text = _src().replace("field u(x) given u0\n", "field u(x) given u0\nequation: d(u, x, 2) = 0\n")
+def test_a_condition_on_a_periodic_grid_face_is_reported(tmp_path):
+    text = _src().replace("field u(x) given u0\n", "field u(x) given u0\ncondition: u = 0 on x = 0\n")
     with pytest.raises(PdeError) as e:
         pdeforge.loads(text)
-    assert e.value.diagnostics[0].code == "E353"
+    assert e.value.diagnostics[0].code == "E353" and "periodic" in e.value.diagnostics[0].message
 
 
 def test_cli_eval_input_errors(tmp_path):
@@ -169,3 +170,95 @@ def test_more_modes_than_the_grid_holds_is_reported_at_the_layer():
         pdeforge.loads(text, "op.pde")
     d = e.value.diagnostics[0]
     assert d.code == "E241" and "12 modes" in d.message
+
+
+PINO = """problem darcy_pino
+domain (x, y) in rectangle([0, 1], [0, 1])
+grid x = {s}, y = {s}
+input a(x, y) from threshold(grf(covariance = (-lap + 9)^-2), high = 12, low = 3)
+field u(x, y) given a
+equation darcy: -(dx(a * dx(u)) + dy(a * dy(u))) = 1
+condition walls: u = 0 on boundary {hard}
+pairs from darcy()
+model u = fno(modes = (6, 6), width = 16, layers = 3, dims = 2, padding = 4)
+train:
+  pairs train = {train}, test = {test}
+  weights pairs = {wp}
+  batch = 10
+  adam(lr = 3e-3, decay = 0.5, decay_every = 400) for {steps} steps
+"""
+
+
+def _pino(s=17, hard="hard", train=40, test=10, wp=0, steps=10):
+    return PINO.format(s=s, hard=hard, train=train, test=test, wp=wp, steps=steps)
+
+
+def test_physics_terms_are_small_on_the_reference_solution():
+    """The Darcy term of the reference solver's own solution is far below that of a
+    perturbed one, and the walls term is zero on it (it vanishes on the boundary)."""
+    import jax.numpy as jnp
+    p = pdeforge.loads(_pino(s=29, hard="", wp=1))
+    d = p.pairs()
+    a, u = jnp.asarray(d["a_test"][..., 0]), jnp.asarray(d["u_test"][..., 0])
+    terms = {n: fn for n, _, fn in p.lowered.terms}
+    ref = float(terms["darcy"]({"u": u}, {"a": a}))
+    x = p.lowered.points[..., 0]
+    bumped = float(terms["darcy"]({"u": u * (1 + 0.2 * np.sin(3 * x))}, {"a": a}))
+    print(f"darcy term: reference {ref:.3e}, perturbed {bumped:.3e}")
+    assert ref < 0.05 * bumped
+    assert float(terms["walls"]({"u": u}, {"a": a})) < 1e-20 < float(terms["walls"]({"u": u + 1e-3}, {"a": a}))
+
+
+def test_hard_zero_condition_holds_exactly_on_every_grid():
+    import jax
+    p = pdeforge.loads(_pino())
+    p.pairs()
+    params = p.init(jax.random.PRNGKey(0))
+    for s in (17, 33):
+        a = np.random.default_rng(0).uniform(3, 12, (2, s, s))
+        u = np.asarray(p.predict(params, a)["u"])
+        edge = np.concatenate([u[:, 0], u[:, -1], u[:, :, 0], u[:, :, -1]], axis=1)
+        assert np.abs(edge).max() < 1e-6 * np.abs(u).max() and np.abs(u).max() > 0
+
+
+def test_label_free_training_never_reads_outputs_and_learns(tmp_path):
+    """`weights pairs = 0`: the training outputs are not even made (only inputs are drawn);
+    physics alone takes the held-out error well below that of the untrained operator."""
+    p = pdeforge.loads(_pino(steps=800))
+    d = p.pairs()
+    assert d["u_train"] is None and d["a_train"].shape == (40, 17, 17, 1)
+    res = p.train(progress="quiet")
+    first, last = res.history[0]["error"], res.errors["mean"]["u"]
+    print(f"PINO label-free 17x17: held-out mean {last:.3e} (after the first interval {first:.3e})")
+    assert set(res.history[-1]["terms"]) == {"darcy"}
+    assert last < 0.25 and last < 0.5 * first
+
+
+def _superres(run, pde, name, fine_s, n_train, n_test, **kw):
+    """Mean relative L2 of a saved run's predictions on the held-out inputs restricted to
+    a grid of `fine_s` points (the same functions as its test set: one fine solve)."""
+    d = generate(name, n_train + n_test, fine_s, seed=0, **kw)
+    key = "u0" if name == "burgers" else "a"
+    np.savez(run / "fine_inputs.npz", **{key: d["a"][n_train:]})
+    assert main(["eval", str(pde), "--params", str(run), "--input", str(run / "fine_inputs.npz"),
+                 "--out", str(run / "fine_pred.npz")]) == 0
+    with np.load(run / "fine_pred.npz", allow_pickle=False) as z:
+        u = z["u"]
+    ref = d["u"][n_train:]
+    ax = tuple(range(1, ref.ndim))
+    return float(np.mean(np.sqrt(np.sum((u - ref) ** 2, axis=ax) / np.sum(ref ** 2, axis=ax))))
+
+
+@pytest.mark.long
+def test_burgers_fno_example_full_recipe(tmp_path):
+    """examples/operator_burgers_fno.pde as written: the issue's target is a held-out mean
+    relative L2 ≤ 5e-3 at 256 (measured 1.5e-3 in 15 min on 2 cores), and zero-shot at
+    1024 within 1.5x of it."""
+    pde = Path(__file__).resolve().parent.parent / "examples" / "operator_burgers_fno.pde"
+    out = tmp_path / "run"
+    assert main(["run", str(pde), "--out", str(out), "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    err = m["final"]["relative_l2"]["u"]
+    sr = _superres(out, pde, "burgers", 1024, 1000, 200, fine=1024, nu=0.1, t=1.0)
+    print(f"burgers FNO: 256 {err:.3e}, zero-shot 1024 {sr:.3e}, {m['run']['wall_s']:.0f} s")
+    assert err <= 5e-3 and sr <= 1.5 * err

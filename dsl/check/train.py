@@ -38,7 +38,7 @@ def _train(st, blocks, ce):
     for b in blocks[:1]:
         for it in b.items:
             if isinstance(it, A.Weights):
-                labels = _term_labels(st)
+                labels = _term_labels(st) | ({"pairs"} if st.pairs is not None else set())   # the data term
                 hard = {st.label for st in st.program.of(A.Equation) + st.program.of(A.Condition) + st.program.of(A.Constraint)
                         if st.label and getattr(st, "hard", None) is not None}
                 for k in it.values:
