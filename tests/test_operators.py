@@ -185,7 +185,7 @@ train:
   pairs train = {train}, test = {test}
   weights pairs = {wp}
   batch = 10
-  adam(lr = 3e-3, decay = 0.5, decay_every = 400) for {steps} steps
+  adam(lr = 1e-3) for {steps} steps
 """
 
 
@@ -224,14 +224,17 @@ def test_hard_zero_condition_holds_exactly_on_every_grid():
 def test_label_free_training_never_reads_outputs_and_learns(tmp_path):
     """`weights pairs = 0`: the training outputs are not even made (only inputs are drawn);
     physics alone takes the held-out error well below that of the untrained operator."""
-    p = pdeforge.loads(_pino(steps=800))
+    p = pdeforge.loads(_pino(steps=1600))
     d = p.pairs()
     assert d["u_train"] is None and d["a_train"].shape == (40, 17, 17, 1)
     res = p.train(progress="quiet")
     first, last = res.history[0]["error"], res.errors["mean"]["u"]
-    print(f"PINO label-free 17x17: held-out mean {last:.3e} (after the first interval {first:.3e})")
+    print(f"PINO label-free 17x17: held-out mean {last:.3e} (after the first interval {first:.3e}), "
+          f"output scale {float(p.norm.u_std[0]):.3g}")
     assert set(res.history[-1]["terms"]) == {"darcy"}
-    assert last < 0.25 and last < 0.5 * first
+    # measured 4.5e-2 (4.4e-2 with the scale fixed by hand at 1e-2; 0.23 unscaled, the same steps)
+    assert last < 0.08 and last < 0.3 * first
+    assert 1e-3 < float(p.norm.u_std[0]) < 1e-1           # the physics' scale: Darcy's u is ~1e-2
 
 
 def _superres(run, pde, name, fine_s, n_train, n_test, **kw):
