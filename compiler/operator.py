@@ -28,7 +28,8 @@ from pdeforge.dsl.diagnostics import PdeError, error
 from pdeforge.dsl.vocabulary import SOLVERS
 
 from . import network
-from .grid_residual import GridSpec, evaluate, interior_mask, residual
+from .grid_residual import evaluate, residual
+from .grid_stencils import GridSpec, interior_mask
 from .network.layers.spectral import check_grid
 from .lower import _attribute
 

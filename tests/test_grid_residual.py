@@ -11,7 +11,8 @@ import pytest
 
 from architectures_common import X64
 from pdeforge.api import check_text
-from pdeforge.compiler.grid_residual import GridSpec, derivative, evaluate, interior_mask, residual, stencils
+from pdeforge.compiler.grid_residual import evaluate, residual
+from pdeforge.compiler.grid_stencils import GridSpec, derivative, interior_mask, stencils
 from pdeforge.compiler.operator import grid_points
 from pdeforge.datasets.darcy import solve_darcy
 from pdeforge.datasets.grf import darcy_coefficient, grf_2d

@@ -265,3 +265,17 @@ def test_burgers_fno_example_full_recipe(tmp_path):
     sr = _superres(out, pde, "burgers", 1024, 1000, 200, fine=1024, nu=0.1, t=1.0)
     print(f"burgers FNO: 256 {err:.3e}, zero-shot 1024 {sr:.3e}, {m['run']['wall_s']:.0f} s")
     assert err <= 5e-3 and sr <= 1.5 * err
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("name, target", [("operator_darcy_fno", 1.5e-2), ("operator_darcy_pino", 3e-2)])
+def test_darcy_examples_full_recipe(tmp_path, name, target):
+    """The issue's targets: FNO Darcy ≤ 1.5e-2 (Li et al. 2021: 1.08e-2 at 85 x 85) and PINO
+    on physics alone ≤ 3e-2; docs/accuracy.md has what the recipes reached."""
+    pde = Path(__file__).resolve().parent.parent / "examples" / f"{name}.pde"
+    out = tmp_path / "run"
+    assert main(["run", str(pde), "--out", str(out), "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    err = m["final"]["relative_l2"]["u"]
+    print(f"{name}: {err:.3e} in {m['run']['wall_s']:.0f} s")
+    assert err <= target
