@@ -49,7 +49,23 @@ def precision(settings: dict, float64: bool | None):
     return bool(float64), (jnp.float64 if float64 else jnp.float32)
 
 
-class Problem:
+class Compiled:
+    """What every compiled program shows: its fields and the checker's warnings."""
+
+    checked: Checked
+
+    @property
+    def fields(self) -> list[str]:
+        """The field names, in declared order."""
+        return list(self.checked.fields)
+
+    @property
+    def warnings(self) -> list:
+        """The checker's warnings (`Diagnostic`s; the CLI prints them)."""
+        return self.checked.warnings
+
+
+class Problem(Compiled):
     """A compiled problem. `init`, `residuals`, `loss`, `loss_terms`, `predict` and
     `exact` are pure JAX functions: they compose with jax.jit, jax.grad and jax.vmap.
     Build one with `load` or `loads`.
@@ -112,16 +128,6 @@ class Problem:
     def coords(self) -> list[str]:
         """The coordinate names, spatial first (declared order), then time."""
         return self.lowered.coords
-
-    @property
-    def fields(self) -> list[str]:
-        """The field names, in declared order."""
-        return list(self.checked.fields)
-
-    @property
-    def warnings(self) -> list:
-        """The checker's warnings (`Diagnostic`s; the CLI prints them)."""
-        return self.checked.warnings
 
     def sample(self, key, counts: dict | None = None) -> dict:
         """Args: key, an int seed or a JAX key; counts, {region: points} (default: the

@@ -9,6 +9,7 @@ import hashlib
 
 import numpy as np
 
+from pdeforge.api import Compiled
 from pdeforge.dsl import PdeError
 
 __all__ = ["OperatorProblem", "DEFAULT_SOLVER_PAIRS", "DATA_SEED"]
@@ -17,7 +18,7 @@ DEFAULT_SOLVER_PAIRS = {"train": 1000, "test": 200}     # the FNO paper's Burger
 DATA_SEED = 0       # the data do not change with the training seed
 
 
-class OperatorProblem:
+class OperatorProblem(Compiled):
     """A compiled operator program.
 
     Attributes:
@@ -45,16 +46,9 @@ class OperatorProblem:
         self._data = None
 
     @property
-    def fields(self) -> list[str]:
-        return list(self.lowered.fields)
-
-    @property
     def inputs(self) -> list[str]:
+        """The input functions, in the order of the network's input channels."""
         return list(self.lowered.inputs)
-
-    @property
-    def warnings(self) -> list:
-        return self.checked.warnings
 
     def init(self, key) -> dict:
         """Args: a JAX PRNG key. Returns: fresh network parameters."""
