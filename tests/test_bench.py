@@ -83,3 +83,10 @@ def test_bench_fails_on_a_wrong_gradient_with_the_right_loss(tiny, monkeypatch):
     with pytest.raises(run.Disagreement,
                        match=r"nested_grad: loss differs by \S+ \(tolerance 1e-05\), gradient by \d\.\d\de-0[1-3] "):
         run.run_case("burgers-tiny", 1, 0.1, ["compiled", "nested_grad"])
+
+
+def test_operator_inference_bench_times_both_on_the_same_inputs():
+    from bench.operators import time_case
+    r = time_case("burgers", n=4, rounds=1)
+    assert r["n"] == 4 and r["grid"] == [256] and r["operator_s"] > 0 and r["solver_s"] > 0
+    assert abs(r["solver_over_operator"] - r["solver_s"] / r["operator_s"]) < 1e-9
