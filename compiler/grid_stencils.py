@@ -35,10 +35,18 @@ from jax import lax
 import numpy as np
 
 
-__all__ = ["GridSpec", "LAYOUTS", "ENDS", "derivative", "flux_derivative", "interior_mask", "stencils", "fd_weights"]
+__all__ = ["axis_points", "GridSpec", "LAYOUTS", "ENDS", "derivative", "flux_derivative", "interior_mask", "stencils",
+           "fd_weights"]
 
 LAYOUTS = ("periodic", "nodes")
 ENDS = ("matched", "gradient")     # end rows of the nodes stencils (`stencils`)
+
+
+def axis_points(lo, hi, s, layout) -> np.ndarray:
+    """s points from lo to hi: `periodic` x_j = lo + (hi − lo) j/s (the right end is the
+    left one), `nodes` both ends included. The one definition of an operator's grid."""
+    t = np.arange(s) / s if layout == "periodic" else np.linspace(0.0, 1.0, s)
+    return lo + (hi - lo) * t
 
 
 @dataclass(frozen=True)
@@ -96,10 +104,8 @@ class GridSpec:
                      for a, b, s, lay in zip(self.lo, self.hi, self.sizes, self.layouts))
 
     def axis_points(self, i) -> np.ndarray:
-        """The 1-D coordinates of axis i (float64), as compiler/operator.py `grid_points` lays them out."""
-        a, b, s = self.lo[i], self.hi[i], self.sizes[i]
-        t = np.arange(s) / s if self.layouts[i] == "periodic" else np.linspace(0.0, 1.0, s)
-        return a + (b - a) * t
+        """The 1-D coordinates of axis i (float64): `axis_points` of its bounds and layout."""
+        return axis_points(self.lo[i], self.hi[i], self.sizes[i], self.layouts[i])
 
     @staticmethod
     def of(checked, layout: str):

@@ -29,7 +29,7 @@ from pdeforge.dsl.vocabulary import SOLVERS
 
 from . import network
 from .grid_residual import evaluate, residual
-from .grid_stencils import GridSpec, interior_mask
+from .grid_stencils import GridSpec, axis_points, interior_mask
 from .network.layers.spectral import check_grid
 from .lower import _attribute
 
@@ -69,15 +69,12 @@ class Normaliser:
         return Normaliser(*(np.asarray(d[k]) for k in ("a_mean", "a_std", "u_mean", "u_std")))
 
 
-def grid_points(checked, layout: str) -> np.ndarray:
-    """The grid's points, shape (*sizes, d), coordinates in the domain's order. `periodic`:
-    x_j = lo + (hi − lo) j / s (the right end is the left one); `nodes`: both ends."""
-    axes = []
-    for c in checked.spatial:
-        if c.name in checked.grid:
-            s = checked.grid[c.name]
-            t = np.arange(s) / s if layout == "periodic" else np.linspace(0.0, 1.0, s)
-            axes.append(c.lo + (c.hi - c.lo) * t)
+def grid_points(checked, layout: str, sizes=None) -> np.ndarray:
+    """The grid's points, shape (*sizes, d), coordinates in the domain's order
+    (`grid_stencils.axis_points`); `sizes` another number of points per axis than the file's."""
+    cs = [c for c in checked.spatial if c.name in checked.grid]
+    sizes = sizes or [checked.grid[c.name] for c in cs]
+    axes = [axis_points(c.lo, c.hi, s, layout) for c, s in zip(cs, sizes)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
 
 
@@ -105,9 +102,7 @@ class OperatorLowered:
         self.layout = SOLVERS[checked.pairs["solver"]].grid if "solver" in checked.pairs else "nodes"
         self.points = grid_points(checked, self.layout)              # (*grid, d)
         self.shape = self.points.shape[:-1]
-        lo = np.array([c.lo for c in checked.spatial if c.name in checked.grid])
-        hi = np.array([c.hi for c in checked.spatial if c.name in checked.grid])
-        self.features = jnp.asarray((self.points - lo) * (2.0 / (hi - lo)) - 1.0, dtype)
+        self.features = self._scaled(self.points)
         m = models[0]
         self.model = m
         arch = checked.architectures[m.arch]
@@ -164,15 +159,23 @@ class OperatorLowered:
             raise error("E353", "a `hard` condition on an operator is `FIELD = 0 on FACES hard` for now", cond.span,
                         hint="write other conditions without `hard`: they become loss terms")
         sides = self.hard.setdefault(f, {})
+        for ax, side in self._face_axes(cond, faces):
+            sides.setdefault(ax, set()).add(side)
+
+    def _face_axes(self, cond, faces):
+        """[(grid axis, "lo" | "hi")] of a condition's faces; E353 for what is not a face of
+        a `nodes` axis (a shaped boundary, a periodic axis)."""
+        out = []
         for face in faces:
-            if not hasattr(face, "side") or face.side is None or face.coord not in self.grid.coords:
+            if getattr(face, "side", None) is None or face.coord not in self.grid.coords:
                 raise error("E353", "conditions on an operator's grid are on faces of a box (`x = 0`, `boundary`)",
                             cond.span)
             ax = self.grid.coords.index(face.coord)
             if self.grid.layouts[ax] == "periodic":
                 raise error("E353", f"`{face.coord}` is periodic on this grid: it has no faces to hold a condition on",
-                            cond.span)
-            sides.setdefault(ax, set()).add(face.side)
+                            cond.span, hint="drop the condition: a periodic solver's fields are periodic already")
+            out.append((ax, face.side))
+        return out
 
     def _mollifier(self, f, feats):
         """φ of field `f` on the grid whose scaled coordinates are `feats` (*grid, d)."""
@@ -183,14 +186,11 @@ class OperatorLowered:
                          jnp.sin(jnp.pi * t / 2) if s == {"lo"} else jnp.cos(jnp.pi * t / 2))
         return phi
 
-    def _env(self, fields, inputs):
-        return {**fields, **inputs}
-
     def _equation_fn(self, eq, consts):
         grid, mask = self.grid, self.interior
 
         def fn(fields, inputs):
-            r = residual(eq, self._env(fields, inputs), grid, consts)
+            r = residual(eq, {**fields, **inputs}, grid, consts)
             r = sum(q ** 2 for q in r) if isinstance(r, tuple) else r ** 2
             return jnp.sum(r * mask) / (r.shape[0] * jnp.sum(mask))
         return fn
@@ -198,21 +198,14 @@ class OperatorLowered:
     def _condition_fn(self, cond, faces, consts):
         grid = self.grid
         mask = np.zeros(tuple(grid.sizes), bool)
-        for f in faces:
-            if not hasattr(f, "side") or f.coord not in grid.coords or f.side is None:
-                raise error("E353", "conditions on an operator's grid are on faces of a box (`x = 0`, `boundary`)",
-                            cond.span)
-            ax = grid.coords.index(f.coord)
-            if grid.layouts[ax] == "periodic":
-                raise error("E353", f"`{f.coord}` is periodic on this grid: it has no faces to hold a condition on",
-                            cond.span, hint="drop the condition: a periodic solver's fields are periodic already")
+        for ax, side in self._face_axes(cond, faces):
             idx = [slice(None)] * len(grid.sizes)
-            idx[ax] = 0 if f.side == "lo" else grid.sizes[ax] - 1
+            idx[ax] = 0 if side == "lo" else grid.sizes[ax] - 1
             mask[tuple(idx)] = True
         mask = jnp.asarray(mask)
 
         def fn(fields, inputs):
-            env = self._env(fields, inputs)
+            env = {**fields, **inputs}
             r = evaluate(cond.lhs, env, grid, consts) - evaluate(cond.rhs, env, grid, consts)
             return jnp.sum(r ** 2 * mask) / (r.shape[0] * jnp.sum(mask))
         return fn
@@ -254,16 +247,10 @@ class OperatorLowered:
 
     def features_for(self, shape) -> jax.Array:
         """Scaled coordinates of a grid of `shape` over the same domain and layout."""
-        ch = self.checked
-        grid = dict(zip(ch.grid, shape))
-        pts = grid_points(_Regrid(ch, grid), self.layout)
-        lo = np.array([c.lo for c in ch.spatial if c.name in grid])
-        hi = np.array([c.hi for c in ch.spatial if c.name in grid])
-        return jnp.asarray((pts - lo) * (2.0 / (hi - lo)) - 1.0, self.dtype)
+        return self._scaled(grid_points(self.checked, self.layout, shape))
 
-
-class _Regrid:
-    """A checked program seen with another grid (only what `grid_points` reads)."""
-
-    def __init__(self, checked, grid):
-        self.spatial, self.grid = checked.spatial, grid
+    def _scaled(self, points):
+        """Grid points (*grid, d) → the network's coordinate features, scaled to [−1, 1]."""
+        cs = [c for c in self.checked.spatial if c.name in self.checked.grid]
+        lo, hi = np.array([c.lo for c in cs]), np.array([c.hi for c in cs])
+        return jnp.asarray((points - lo) * (2.0 / (hi - lo)) - 1.0, self.dtype)
