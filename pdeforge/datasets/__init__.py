@@ -1,5 +1,7 @@
-"""Reference data for operator learning (issue 18), FNO settings (Li et al. 2021): Gaussian random fields (grf.py),
-periodic Burgers (burgers.py), Darcy flow (darcy.py), and the cached front door (cache.py):
+"""Reference data for operator learning (issue 18): FNO settings (Li et al. 2021), Gaussian random fields (grf.py),
+periodic Burgers (burgers.py), Darcy flow (darcy.py); physics-informed DeepONet settings (Wang, Wang & Perdikaris
+2021), RBF-kernel inputs (grf.py), the antiderivative (antiderivative.py) and diffusion-reaction
+(diffusion_reaction.py); and the cached front door (cache.py):
 
     generate(name, n, s, seed=0, cache_dir=None, **params) -> {"a": ..., "u": ...}
     inputs(name, n, s, seed=0, **params) -> a   (the same inputs, not solved)

@@ -1,4 +1,5 @@
-"""generate(name, n, s, seed=0, cache_dir=None, **params): FNO-style reference data as {"a": inputs, "u": solutions},
+"""generate(name, n, s, seed=0, cache_dir=None, **params): reference data as {"a": inputs, "u": solutions} (names:
+burgers, darcy, antiderivative, diffusion_reaction; see generate),
 cached as .npz keyed by a hash of every resolved parameter (defaults included, so generate("burgers", ...) and
 generate("burgers", ..., nu=0.1) share a file) and of FORMAT, which changes whenever the data a key names change.
 solve(name, a, **params) runs the same reference solver on given inputs (the held-out inputs an operator is compared
@@ -27,7 +28,7 @@ import zipfile
 
 import numpy as np
 
-from pdeforge.datasets import burgers, darcy, grf
+from pdeforge.datasets import antiderivative, burgers, darcy, diffusion_reaction, grf
 
 MAX_VALUES = 2 * 10 ** 8  # refuse absurd sizes (n * fine^dim values per array) before allocating anything
 FORMAT = 2  # 2: FNO GRF convention (no constant or Nyquist mode), per-sample streams, fine grids
@@ -36,10 +37,15 @@ CHUNK = 2 ** 16  # Burgers: values per batched solve; measured 2x faster than 2^
 DEFAULTS = {
     "burgers": {"nu": 0.1, "t": 1.0, "dt": 1e-3, "scheme": "ifrk4", "sigma": 25.0, "tau": 5.0, "gamma": 2.0},
     "darcy": {"sigma": 1.0, "tau": 3.0, "gamma": 2.0, "high": 12.0, "low": 3.0, "threshold": 0.0},
+    # physics-informed DeepONet benchmarks (Wang, Wang & Perdikaris 2021): RBF-kernel inputs at the nodes i/(s-1)
+    "antiderivative": {"length": 0.2, "variance": 1.0},
+    "diffusion_reaction": {"length": 0.2, "variance": 1.0, "diffusion": 0.01, "reaction": 0.01, "nt": 100},
 }
-DIM = {"burgers": 1, "darcy": 2}
-MIN_S = {"burgers": 4, "darcy": 3}
-SOLVER_PARAMS = {"burgers": ("nu", "t", "dt", "scheme"), "darcy": ()}
+DIM = {"burgers": 1, "darcy": 2, "antiderivative": 1, "diffusion_reaction": 1}  # of the input's grid
+MIN_S = {"burgers": 4, "darcy": 3, "antiderivative": 2, "diffusion_reaction": 3}
+SOLVER_PARAMS = {"burgers": ("nu", "t", "dt", "scheme"), "darcy": (), "antiderivative": (),
+                 "diffusion_reaction": ("diffusion", "reaction", "nt", "fine")}
+RBF = ("antiderivative", "diffusion_reaction")
 
 
 def _int(name, v, lo):
@@ -59,7 +65,9 @@ def _resolve(name, params):
     out = {}
     for k, default in known.items():
         v = params.get(k, default)
-        if isinstance(default, str):
+        if isinstance(default, int):   # a count (diffusion_reaction's nt time nodes)
+            v = _int(f"dataset {name!r}: {k}", v, 2)
+        elif isinstance(default, str):
             if v not in burgers.SCHEMES:
                 raise ValueError(f"dataset {name!r}: {k} must be one of {', '.join(burgers.SCHEMES)} (got {v!r})")
         elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
@@ -71,8 +79,12 @@ def _resolve(name, params):
 
 
 def _fine(name, s, fine):
-    """The solve grid and the stride of the returned subgrid."""
-    if fine is None:
+    """The solve grid and the stride of the returned subgrid. The RBF datasets sample their inputs at the s nodes
+    themselves (the input is the piecewise-linear interpolant of those values): antiderivative has no solve grid,
+    diffusion_reaction's x grid is a solver parameter (resolved in cache_path)."""
+    if name == "antiderivative" and fine is not None:
+        raise ValueError("antiderivative: no fine grid (the cumulative trapezoid rule is exact for its inputs)")
+    if fine is None or name in RBF:
         return s, 1
     fine = _int("fine", fine, s)
     if name == "burgers" and fine % s:
@@ -97,7 +109,20 @@ def _input(name, fine, seed, i, p):
     return grf.darcy_coefficient(psi, p["high"], p["low"], p["threshold"])
 
 
+def _rbf_inputs(n, s, seed, p):
+    return grf.grf_rbf_1d(n, s, p["length"], p["variance"], seed=seed)
+
+
+def _solve_rbf(name, a, p):
+    if name == "antiderivative":
+        return antiderivative.solve_antiderivative(a)
+    return diffusion_reaction.solve_diffusion_reaction(a, p["nt"], p["diffusion"], p["reaction"], p["fine"])
+
+
 def _make(name, n, fine, r, seed, p):
+    if name in RBF:
+        a = _rbf_inputs(n, fine, seed, p)
+        return {"a": a, "u": _solve_rbf(name, a, p)}
     if name == "burgers":
         a = np.stack([_input(name, fine, seed, i, p) for i in range(n)])
         u = _burgers_batched(a, p)
@@ -115,6 +140,8 @@ def inputs(name, n, s, seed=0, **params):
     their outputs (label-free, physics-informed training draws only these); not cached:
     sampling costs far less than solving."""
     _, (n, fine, r, seed, p) = cache_path(name, n, s, seed, None, **params)
+    if name in RBF:
+        return _rbf_inputs(n, fine, seed, p)
     a = np.stack([_input(name, fine, seed, i, p) for i in range(n)])
     return np.ascontiguousarray(a[:, ::r] if name == "burgers" else a[:, ::r, ::r])
 
@@ -125,18 +152,40 @@ def cache_path(name, n, s, seed=0, cache_dir=None, **params):
     if name not in DEFAULTS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DEFAULTS))}")
     n, s, seed = _int("n", n, 1), _int("s", s, MIN_S[name]), _int("seed", seed, 0)
-    fine, r = _fine(name, s, params.pop("fine", None))
+    fine_arg = params.pop("fine", None)
+    fine, r = _fine(name, s, fine_arg)
     p = _resolve(name, params)
     if n * fine ** DIM[name] > MAX_VALUES:
         raise ValueError(f"dataset {name!r}: n * fine^{DIM[name]} = {n} * {fine}^{DIM[name]} values exceeds the limit "
                          f"MAX_VALUES = {MAX_VALUES}; generate fewer samples or a coarser grid")
+    if name == "diffusion_reaction":
+        p["fine"] = _dr_fine(s, fine_arg)
+        if n * s * p["nt"] > MAX_VALUES or n * p["fine"] > MAX_VALUES:
+            raise ValueError(f"dataset {name!r}: n * s * nt = {n} * {s} * {p['nt']} values (or n * fine) exceeds the "
+                             f"limit MAX_VALUES = {MAX_VALUES}; generate fewer samples or a coarser grid")
     key = json.dumps({"format": FORMAT, "name": name, "n": n, "s": s, "fine": fine, "seed": seed, **p}, sort_keys=True)
     d = cache_dir or os.environ.get("PDEFORGE_CACHE") or os.path.expanduser("~/.cache/pdeforge/datasets")
     return os.path.join(os.fspath(d), f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"), (n, fine, r, seed, p)
 
 
-def _read(path, shape):
-    """The cached arrays, or None when the file is missing or unusable (a warning says why)."""
+def _dr_fine(s, fine):
+    """diffusion_reaction's x grid: the solver's default (h <= 1/400) or a nested grid with fine - 1 a multiple of
+    s - 1 (the sensors are fine nodes, so the input's kinks sit on nodes)."""
+    if fine is None:
+        return diffusion_reaction.default_fine(s)
+    fine = _int("fine", fine, s)
+    if (fine - 1) % (s - 1):
+        raise ValueError(f"diffusion_reaction: fine - 1 = {fine - 1} must be a multiple of s - 1 = {s - 1} (nested node grids)")
+    return fine
+
+
+def _shapes(name, n, s, p):
+    grid = (n,) + (s,) * DIM[name]
+    return {"a": grid, "u": grid + (p["nt"],) if name == "diffusion_reaction" else grid}
+
+
+def _read(path, shapes):
+    """The cached arrays, or None when the file is missing or unusable (a warning says why); shapes: {"a": .., "u": ..}."""
     try:
         st = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -144,8 +193,8 @@ def _read(path, shape):
     if not stat.S_ISREG(st.st_mode):
         kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
         raise ValueError(f"dataset cache entry {path} is {kind}; refusing to read it (remove it to regenerate)")
-    nbytes = 8 * math.prod(shape)
-    limit = 2 * nbytes + 4096  # two float64 arrays, .npy headers and zip directory
+    nbytes = {k: 8 * math.prod(v) for k, v in shapes.items()}
+    limit = sum(nbytes.values()) + 4096  # two float64 arrays, .npy headers and zip directory
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as fh:
@@ -155,12 +204,12 @@ def _read(path, shape):
             with np.load(fh, allow_pickle=False) as z:
                 if sorted(z.files) != ["a", "u"]:
                     raise ValueError(f"arrays {sorted(z.files)}, expected ['a', 'u']")
-                if any(z.zip.getinfo(k + ".npy").file_size > nbytes + 1024 for k in z.files):
+                if any(z.zip.getinfo(k + ".npy").file_size > nbytes[k] + 1024 for k in z.files):
                     raise ValueError("an array is larger than the key implies")
                 out = {k: z[k] for k in ("a", "u")}
         for k, v in out.items():
-            if v.shape != shape or v.dtype != np.float64 or not np.isfinite(v).all():
-                raise ValueError(f"{k!r} has shape {v.shape}, dtype {v.dtype}; expected {shape}, float64, finite")
+            if v.shape != shapes[k] or v.dtype != np.float64 or not np.isfinite(v).all():
+                raise ValueError(f"{k!r} has shape {v.shape}, dtype {v.dtype}; expected {shapes[k]}, float64, finite")
         return out
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
         warnings.warn(f"dataset cache file {path} is unusable ({e}); regenerating it", RuntimeWarning, stacklevel=3)
@@ -188,10 +237,14 @@ def generate(name, n, s, seed=0, cache_dir=None, **params):
     "darcy": a (n, s, s), the coefficient at the nodes (x_i, y_j) = (i, j)/(s-1), i, j = 0..s-1, boundary included;
     u (n, s, s), zero on the boundary, for f = 1. Parameters: GRF sigma (1), tau (3), gamma (2), a = high (12) where
     psi >= threshold (0), low (3) elsewhere; fine (None = s).
+    "antiderivative": a = f (n, s) at the nodes x_i = i/(s-1), an RBF-kernel GRF (length 0.2, variance 1); u (n, s)
+    its antiderivative from 0, exact for the piecewise-linear f. "diffusion_reaction": a = f (n, s) likewise; u
+    (n, s, nt), u[i, k, j] = s(x_k, t_j), t_j = j/(nt-1), of s_t = D s_xx + k s^2 + f, zero initial and boundary
+    values; parameters length, variance, diffusion D (0.01), reaction k (0.01), nt (100), fine (x grid of the solve,
+    None = at least 400 intervals; fine - 1 a multiple of s - 1).
     Raises ValueError for unknown names or parameters and for sizes over MAX_VALUES, before any work."""
     path, (n, fine, r, seed, p) = cache_path(name, n, s, seed, cache_dir, **params)
-    shape = (n,) + (s,) * DIM[name]
-    out = _read(path, shape)
+    out = _read(path, _shapes(name, n, s, p))
     if out is None:
         out = _make(name, n, fine, r, seed, p)
         try:
@@ -204,16 +257,27 @@ def generate(name, n, s, seed=0, cache_dir=None, **params):
 
 def solve(name, a, **params):
     """The reference solution for given inputs: "burgers" a (n, s) initial data (params nu, t, dt, scheme);
-    "darcy" a (n, s, s) coefficients at the nodes (f = 1). Returns u, float64, the shape of a. Not cached."""
+    "darcy" a (n, s, s) coefficients at the nodes (f = 1); "antiderivative" a (n, s); "diffusion_reaction" a (n, s)
+    (params diffusion, reaction, nt, fine). Returns u, float64, the shape of a ((n, s, nt) for diffusion_reaction).
+    Not cached."""
     if name in SOLVER_PARAMS and set(params) - set(SOLVER_PARAMS[name]):
         raise ValueError(f"solve({name!r}): unknown parameter(s) {', '.join(sorted(set(params) - set(SOLVER_PARAMS[name])))}; "
                          f"accepted: {', '.join(SOLVER_PARAMS[name]) or 'none'}")
+    fine = params.pop("fine", None)
     p = _resolve(name, params)
-    p = {k: p[k] for k in SOLVER_PARAMS[name]}
+    p = {k: p[k] for k in SOLVER_PARAMS[name] if k != "fine"}
     a = np.asarray(a, dtype=float)
     if a.ndim != 1 + DIM[name] or a.size > MAX_VALUES or min(a.shape) < 1 or min(a.shape[1:]) < MIN_S[name]:
         raise ValueError(f"{name}: a must have shape (n{', s' * DIM[name]}), s >= {MIN_S[name]}, at most {MAX_VALUES} values "
                          f"(got {a.shape})")
+    if name == "diffusion_reaction":
+        p["fine"] = _dr_fine(a.shape[1], fine)
+        if len(a) * a.shape[1] * p["nt"] > MAX_VALUES:
+            raise ValueError(f"diffusion_reaction: n * s * nt = {len(a) * a.shape[1] * p['nt']} exceeds MAX_VALUES")
+    elif fine is not None:
+        raise ValueError(f"solve({name!r}): no fine grid here (the solve is at the inputs' own grid)")
+    if name in RBF:
+        return _solve_rbf(name, a, p)
     if name == "burgers":
         return _burgers_batched(a, p)
     return np.stack([darcy.solve_darcy(q) for q in a])

@@ -25,9 +25,14 @@ and lambda_j = sigma^2 (mu_j + tau^2)^-gamma, mu_j the eigenvalue of -Delta.
   evaluate at the nodes x_i = i/(s-1), boundary included, which darcy.py solves on. Modes 0 <= k1, k2 <= s - 2
   (the DCT-I Nyquist mode s - 1 is dropped, as in 1-D). The thresholded coefficient a depends on sign(psi) only,
   so sigma does not change Darcy data.
+- 1-D RBF kernel on [0, 1] (physics-informed DeepONet data, Wang, Wang & Perdikaris 2021): grf_rbf_1d samples
+  N(0, K), K_ij = variance exp(-(x_i - x_j)^2 / (2 length^2)), at the nodes x_i = i/(s-1), by a symmetric
+  eigendecomposition of K (see its docstring).
 
 Hand-written (numpy + scipy.fft): no maintained library ships these samplers.
 """
+import functools
+
 import numpy as np
 import scipy.fft
 
@@ -87,3 +92,37 @@ def darcy_coefficient(psi, high=12.0, low=3.0, threshold=0.0):
     if not (high > 0 and low > 0):
         raise ValueError(f"darcy coefficient values must be positive (got high={high}, low={low})")
     return np.where(psi >= threshold, float(high), float(low))
+
+
+@functools.lru_cache(maxsize=4)
+def _rbf_factor(s, length, variance):
+    """B (s, r), read-only, with B B^T = K up to rounding: the eigenvectors of the RBF kernel matrix K at the s nodes
+    times the square roots of their eigenvalues, largest first, keeping the r eigenvalues above s * eps * max."""
+    x = np.linspace(0.0, 1.0, s)
+    K = variance * np.exp(-np.subtract.outer(x, x) ** 2 / (2 * length ** 2))
+    lam, V = np.linalg.eigh(K)
+    lam, V = lam[::-1], V[:, ::-1]
+    # K is numerically singular for a smooth kernel (its eigenvalues fall below rounding after a few dozen), so
+    # Cholesky fails. eigh is backward stable: eigenvalues under s * eps * max are rounding noise, negative ones
+    # included; they are set to 0 (dropped), which changes the covariance by no more than eigh's own error.
+    keep = lam > s * np.finfo(float).eps * lam[0]
+    B = np.ascontiguousarray(V[:, keep] * np.sqrt(lam[keep]))
+    B.setflags(write=False)
+    return B
+
+
+def grf_rbf_1d(n, s, length=0.2, variance=1.0, seed=0):
+    """n samples of the zero-mean Gaussian process with k(x, x') = variance exp(-(x - x')^2 / (2 length^2)) at the
+    nodes x_i = i/(s-1), i = 0..s-1, boundary included; shape (n, s), float64. Sample i is B xi_i with
+    xi_i ~ N(0, I_r) from np.random.default_rng((seed, i)) (so the first m samples do not depend on n) and B the
+    kernel matrix's eigenvector factor (_rbf_factor, computed once per (s, length, variance): O(s^3)). Each sample
+    is its own matrix-vector product so that its bits do not depend on how many are drawn with it."""
+    if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 2:
+        raise ValueError(f"grf_rbf_1d needs an integer s >= 2 nodes (got {s!r})")
+    if not (length > 0 and variance > 0 and np.isfinite(length) and np.isfinite(variance)):
+        raise ValueError(f"RBF kernel must be positive: need length > 0, variance > 0 (got {length}, {variance})")
+    B = _rbf_factor(int(s), float(length), float(variance))
+    out = np.empty((n, s))
+    for i in range(n):
+        out[i] = B @ np.random.default_rng((seed, i)).standard_normal(B.shape[1])
+    return out
