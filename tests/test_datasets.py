@@ -367,7 +367,8 @@ def test_diffusion_reaction_data_zero_initial_and_boundary_and_self_convergence(
     # forcing's sign and placement independent of the solver's own convergence (3.5% measured at t = 0.01)
     early = dr.solve_diffusion_reaction(f, 101)[:, 3:8, 1]
     assert np.abs(early - 0.01 * f[:, 3:8]).max() < 0.05 * np.abs(0.01 * f[:, 3:8]).max()
-    coarse, fine_ = dr.solve_diffusion_reaction(f, 6, fine=101, substeps=40), dr.solve_diffusion_reaction(f, 6, fine=401, substeps=160)
+    coarse = dr.solve_diffusion_reaction(f, 6, fine=101, substeps=40)
+    fine_ = dr.solve_diffusion_reaction(f, 6, fine=401, substeps=160)
     assert np.abs(coarse - fine_).max() < 1e-3 * np.abs(fine_).max()
     with pytest.raises(ValueError, match="multiple"):
         dr.solve_diffusion_reaction(f, 6, fine=102)
