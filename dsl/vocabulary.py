@@ -86,7 +86,8 @@ class Solver:
     """A reference solver that makes input/output pairs (`pairs from NAME(...)`): `options`
     maps each option to its default; `dims` is the number of spatial coordinates of its
     grid; `source` the kind of input it solves for (`grf`: a periodic field on [0, 1];
-    `threshold`: a two-valued coefficient on the unit square); `grid` how its grid is laid
+    `threshold`: a two-valued coefficient on the unit square; `rbf`: a squared-exponential
+    Gaussian process at the nodes of [0, 1]); `grid` how its grid is laid
     out (`periodic`: x_j = j/s; `nodes`: x_i = i/(s-1), boundary included)."""
     options: Mapping[str, float]     # `fine` (0: none): solve at this finer grid and restrict to `grid`
     dims: int
@@ -98,6 +99,12 @@ class Solver:
 SOLVERS: Mapping[str, Solver] = MappingProxyType({
     "burgers": Solver({"nu": 0.1, "t": 1.0, "dt": 1e-3, "fine": 0}, 1, "grf", "periodic",
                       "u_t + u u_x = nu u_xx, periodic on [0, 1], pseudo-spectral (pdeforge/datasets/burgers.py)"),
+    "antiderivative": Solver({}, 1, "rbf", "nodes",
+                             "ds/dx = f, s(0) = 0 on [0, 1], f piecewise linear between the grid's nodes "
+                             "(pdeforge/datasets/antiderivative.py)"),
+    "diffusion_reaction": Solver({"diffusion": 0.01, "reaction": 0.01, "fine": 0}, 1, "rbf", "nodes",
+                                 "s_t = diffusion s_xx + reaction s^2 + f(x) on [0, 1]^2, s = 0 at t = 0 and "
+                                 "x = 0, 1; Crank-Nicolson (pdeforge/datasets/diffusion_reaction.py)"),
     "darcy": Solver({"fine": 0}, 2, "threshold", "nodes",
                     "-div(a grad u) = 1 on the unit square, u = 0 on the boundary (pdeforge/datasets/darcy.py)"),
 })

@@ -4,7 +4,8 @@
 an input cannot share a name) and fills `State.inputs` (name -> `InputFn`): each input's
 coordinates are spatial coordinates of the domain, and its source is a Gaussian random
 field `grf(covariance = C * (-lap + T)^-G)` (E350 unless C > 0, T > 0 and G > d/2: the
-covariance operator must be positive and trace class for samples to be continuous) or
+covariance operator must be positive and trace class for samples to be continuous), a
+squared-exponential one `grf(covariance = rbf(length = L, variance = V))` (L, V > 0), or
 `threshold(grf(...), high = H, low = L)` (H where the field is ≥ 0, L where it is < 0,
 the FNO paper's Darcy coefficient).
 
@@ -76,6 +77,8 @@ def _source(st, e, dims):
             return None
         return {**inner, "kind": "threshold", "high": vals["high"], "low": vals["low"]}
     cov = e.kwarg("covariance")
+    if isinstance(cov, A.Call) and cov.func == "rbf" and not e.args and len(e.kwargs) == 1:
+        return _rbf(st, cov)
     for k in e.kwargs:
         if k.name != "covariance":
             d.error("E130", f"`grf` has no option `{k.name}`", k.span, hint="its option: covariance")
@@ -93,6 +96,35 @@ def _source(st, e, dims):
                 hint="write C * (-lap + T)^-G with C > 0, T > 0 and G > d/2, such as 625 * (-lap + 25)^-2")
         return None
     return {"kind": "grf", "sigma": c ** 0.5, "tau": t ** 0.5, "gamma": g, "high": None, "low": None}
+
+
+RBF_OPTIONS = {"length": None, "variance": 1.0}
+
+
+def _rbf(st, e):
+    """`rbf(length = L, variance = V)`: the squared-exponential covariance V exp(−|x − x'|²/(2L²))
+    (Wang, Wang & Perdikaris 2021 draw their PI-DeepONet inputs from it with L = 0.2, V = 1)."""
+    d = st.diag
+    vals = dict(RBF_OPTIONS)
+    if e.args:
+        d.error("E131", "`rbf` takes its options by name: `rbf(length = 0.2)`", e.span)
+        return None
+    for k in e.kwargs:
+        if k.name not in RBF_OPTIONS:
+            d.error("E130", f"`rbf` has no option `{k.name}`", k.span, hint="its options: length, variance")
+            return None
+        vals[k.name] = st.ce(k.value, f"`{k.name}`")
+        if vals[k.name] is None:
+            return None
+        if not vals[k.name] > 0:
+            d.error("E350", f"the covariance is not positive: its {k.name} {vals[k.name]:g} is not above 0",
+                    k.value.span, hint="such as rbf(length = 0.2, variance = 1)")
+            return None
+    if vals["length"] is None:
+        d.error("E131", "`rbf` needs its correlation length: `rbf(length = 0.2)`", e.span)
+        return None
+    return {"kind": "rbf", "sigma": 0.0, "tau": 0.0, "gamma": 0.0, "high": None, "low": None,
+            "length": vals["length"], "variance": vals["variance"]}
 
 
 def _covariance(st, e):
@@ -158,21 +190,25 @@ def _fine_ok(st, spec, v):
     if v != int(v):
         return False
     v = int(v)
-    for s in st.grid.values():
+    space = {c.name for c in st.spatial}       # `fine` refines space; time has its own steps
+    for s in (s for c, s in st.grid.items() if c in space):
         if v < s or (spec.grid == "periodic" and v % s) or (spec.grid == "nodes" and (v - 1) % (s - 1)):
             return False
     return True
 
 
 def _grid(st):
-    d, spatial = st.diag, [c.name for c in st.spatial]
+    d = st.diag
+    # the time coordinate may have a grid too: where a field of time given an input is
+    # evaluated on held-out inputs (inputs themselves are functions of space only, E161)
+    spatial = [c.name for c in st.spatial] + ([st.time.name] if st.time is not None else [])
     grids = st.program.of(A.Grid)
     for s in grids[1:]:
         d.error("E102", "`grid` is given twice", s.span, hint="name every coordinate on one line: `grid x = 64, y = 64`")
     for s in grids[:1]:
         for k in s.sizes:
             if k.name not in spatial:
-                d.error("E163", f"`{k.name}` is not a spatial coordinate of the domain", k.span,
+                d.error("E163", f"`{k.name}` is not a coordinate of the domain", k.span,
                         hint=did_you_mean(k.name, spatial))
                 continue
             if k.name in st.grid:
@@ -185,6 +221,12 @@ def _grid(st):
                 d.error("E209", f"a grid size must be a whole number from 2 to {MAX_GRID:,}", k.value.span)
                 continue
             st.grid[k.name] = int(v)
+    for f, gs in st.given.items():
+        for c in st.fields[f].args:
+            if c not in st.grid and not any(k.name == c for s in grids for k in s.sizes):
+                d.error("E163", f"`{f}` is given an input function but has no grid along `{c}`",
+                        st.fields[f].span, hint=f"add `{c} = N` to the `grid` line: held-out inputs are "
+                                                "compared with the reference there")
     for fn in st.inputs.values():
         for c in fn.coords:
             if c not in st.grid and not any(k.name == c for s in grids for k in s.sizes):
@@ -246,7 +288,8 @@ def _pairs(st):
         return
     fn = st.inputs.get(given_inputs[0])
     if fn is not None and (len(fn.coords) != spec.dims or fn.kind != spec.source):
-        want = ("a periodic `grf(...)`" if spec.source == "grf" else "`threshold(grf(...), high = H, low = L)`")
+        want = {"grf": "a periodic `grf(...)`", "threshold": "`threshold(grf(...), high = H, low = L)`",
+                "rbf": "`grf(covariance = rbf(length = L))`"}[spec.source]
         d.error("E352", f"`{call.func}` solves for an input of {spec.dims} coordinate(s) drawn from {want}",
                 call.func_span, hint=f"declare `input {fn.name}(...)` accordingly")
         return

@@ -45,15 +45,19 @@ class Piece:
 class InputFn:
     """A checked `input NAME(coords) from SOURCE`: samples of N(0, sigma² (−Δ + tau² I)^−gamma)
     (periodic on one coordinate, zero Neumann on two: pdeforge/datasets/grf.py), and for
-    `threshold` the two values it takes where the field is ≥ 0 (`high`) and < 0 (`low`)."""
+    `threshold` the two values it takes where the field is ≥ 0 (`high`) and < 0 (`low`);
+    kind "rbf": the Gaussian process with covariance variance·exp(−|x − x'|²/(2 length²))
+    at the grid's nodes (sigma, tau, gamma unused)."""
     name: str
     coords: tuple
-    kind: str                  # "grf" | "threshold"
+    kind: str                  # "grf" | "threshold" | "rbf"
     sigma: float
     tau: float
     gamma: float
     high: float | None = None
     low: float | None = None
+    length: float | None = None
+    variance: float | None = None
     span: Span | None = None
 
 
