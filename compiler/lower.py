@@ -134,7 +134,11 @@ def _pointwise_only(g, m):
 
 
 class Lowered:
-    """The lowered problem: pure functions over (params, points)."""
+    """The lowered problem: pure functions over (params, points).
+
+    `_net_in`, `_net_out` and `_extra_env` are hooks for what a subclass adds to the
+    network's input and output and to the residuals' symbols (an operator's sensor
+    values, compiler/operator_points.py)."""
 
     def __init__(self, ir: IR, dtype=jnp.float32):
         self.ir, self.dtype = ir, dtype
@@ -188,7 +192,7 @@ class Lowered:
 
         def F(X):
             Z = X[..., idx] * scale + shift      # `...`: also maps one point (the fused derivative pass)
-            Y = apply(p, hard.embed(m, X, Z) if hard else Z)
+            Y = self._net_out(apply(p, self._net_in(X, hard.embed(m, X, Z) if hard else Z)))
             for j, lo, hi in bounded:
                 Y = Y.at[..., j].set(learned.bounded(Y[..., j], lo, hi))
             return Y
@@ -196,6 +200,17 @@ class Lowered:
             return F
         penv = self.param_env(params)      # learned scalars inside hard boundary data
         return hard.wrap(m, F, (lambda X: {**self._coord_env(X), **penv}) if penv else self._coord_env, to_jax)
+
+    def _net_in(self, X, Z):
+        """The network's input at rows X given the coordinate features Z."""
+        return Z
+
+    def _net_out(self, Y):
+        return Y
+
+    def _extra_env(self, X):
+        """{Symbol: values at the rows X} besides coordinates, fields and parameters."""
+        return {}
 
     def param_env(self, params):
         """{Symbol: value} of the learned scalars (empty without `param`)."""
@@ -320,6 +335,7 @@ class Lowered:
             X = X[:, :self.D]
         env.update({S.coord[c]: X[:, i] for i, c in enumerate(self.coords)})
         env.update(self.param_env(params))
+        env.update(self._extra_env(X))
         vals = self._derivs(params, X, code, key)
         if code.kind == "periodic":
             Xh = X.at[:, code.coord_index].set(self.hi[code.coord_index])

@@ -210,9 +210,10 @@ class OperatorLowered:
             return jnp.sum(r ** 2 * mask) / (r.shape[0] * jnp.sum(mask))
         return fn
 
-    def loss_terms(self, params, a, u, norm: Normaliser) -> dict:
+    def loss_terms(self, params, a, u, norm: Normaliser, key=None) -> dict:
         """{term: value} on a batch: "pairs", the mean relative L2 error against `u` (when
-        `u` is given), and each equation's and condition's mean square residual on the grid."""
+        `u` is given), and each equation's and condition's mean square residual on the grid
+        (`key` unused: the grid is fixed; point-sampled operators draw points with it)."""
         y = self.apply(params, a, norm)
         out = {}
         if u is not None:
@@ -224,7 +225,7 @@ class OperatorLowered:
                 out[name] = fn(fields, inputs)
         return out
 
-    def loss(self, params, a, u, norm: Normaliser):
+    def loss(self, params, a, u, norm: Normaliser, key=None):
         """The weighted sum of `loss_terms` (weights from the file's `weights`, default 1)."""
         terms = self.loss_terms(params, a, u, norm)
         return sum(self.weights[k] * v for k, v in terms.items()), terms

@@ -74,6 +74,10 @@ class Symbols:
         self.field_fn = {f: sp.Function(f) for f in checked.fields}
         self.field = {f: self.field_fn[f](*[self.coord[a] for a in decl.args]) for f, decl in checked.fields.items()}
         self.spatial = [self.coord[c.name] for c in checked.spatial]
+        # input functions of an operator (`input f(x) from ...`): applied functions like the
+        # fields, but given, not learned (compiler/operator_points.py binds their values)
+        self.input = {n: sp.Function(n)(*[self.coord[c] for c in fn.coords])
+                      for n, fn in getattr(checked, "inputs", {}).items()}
 
     def const_values(self):
         """{Symbol: sympy Float}: sympy numbers, not Python floats, so that `xreplace` on a
@@ -95,6 +99,8 @@ class Symbols:
                 return S.const[n]
             if n in S.param:
                 return S.param[n]
+            if n in S.input:
+                return S.input[n]
             if n == "pi":
                 return sp.pi
             if n == "e":

@@ -36,12 +36,38 @@ def make_apply(g: nx.DiGraph):
     in_id, out_id = g.graph["input"], g.graph["output"]
 
     def apply(params, x):
+        """x: (…, width) inputs, or a tuple of parts whose concatenation along the last
+        axis they are (leading axes broadcast). A `slice` of the input that lies within
+        one part is taken from that part, so a part that is the same for every row (an
+        operator's sensor values, compiler/operator_points.py) stays unbroadcast and
+        whatever reads only it (a DeepONet's branch) is computed once, not per row."""
+        parts = x if isinstance(x, tuple) else None
+        lead = x.shape[:-1] if parts is None else jnp.broadcast_shapes(*[q.shape[:-1] for q in parts])
         vals = {in_id: x}
+
+        def whole():
+            if parts is not None and isinstance(vals[in_id], tuple):
+                vals[in_id] = jnp.concatenate([jnp.broadcast_to(q, lead + q.shape[-1:]) for q in parts], axis=-1)
+            return vals[in_id]
         for n, a, args in nodes:
             if n == in_id:
                 continue
-            vals[n] = apply_node(a, params.get(n), [vals[i] for i in args])
+            if parts is not None and a["op"] == "slice" and args == [in_id] and (q := _within(parts, a)) is not None:
+                vals[n] = q
+            else:
+                vals[n] = apply_node(a, params.get(n), [whole() if i == in_id else vals[i] for i in args])
             if n == out_id:    # broadcast: a network may end in a layer that ignores x
-                return jnp.broadcast_to(vals[n], x.shape[:-1] + (a["width"],))
-        return vals[out_id]
+                return jnp.broadcast_to(vals[n], lead + (a["width"],))
+        return whole() if out_id == in_id else vals[out_id]
     return apply
+
+
+def _within(parts, a):
+    """The columns start:stop of the concatenated parts, if they lie in one part."""
+    lo = 0
+    for q in parts:
+        hi = lo + q.shape[-1]
+        if lo <= a["start"] and a["stop"] <= hi:
+            return q[..., a["start"] - lo:a["stop"] - lo]
+        lo = hi
+    return None
