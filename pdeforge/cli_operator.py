@@ -24,10 +24,13 @@ SHOWN = 8       # held-out inputs written to prediction.npz (and plotted)
 def summary(prob) -> str:
     """What `pdeforge check` and `compile --emit ir` print of an operator program."""
     ch, low = prob.checked, prob.lowered
+    points = hasattr(low, "in_shape")      # compiler/operator_points.py: a pointwise model on sampled points
     out = [f"  coordinate {c.name} in [{c.lo:g}, {c.hi:g}], grid {ch.grid[c.name]} ({low.layout})"
-           for c in ch.spatial if c.name in ch.grid]
+           for c in ch.coords if c.name in ch.grid]
     for fn in ch.inputs.values():
         src = f"grf N(0, {fn.sigma ** 2:g} (-lap + {fn.tau ** 2:g})^-{fn.gamma:g})"
+        if fn.kind == "rbf":
+            src = f"grf N(0, {fn.variance:g} exp(-|x - x'|^2 / (2 * {fn.length:g}^2)))"
         if fn.kind == "threshold":
             src = f"threshold({src}, high = {fn.high:g}, low = {fn.low:g})"
         out.append(f"  input {fn.name}({', '.join(fn.coords)}) from {src}")
@@ -42,17 +45,33 @@ def summary(prob) -> str:
     names = (["pairs"] if w["pairs"] > 0 else []) + [t[0] for t in low.terms]
     out.append("  loss: " + ", ".join(f"{n} × {w[n]:g}" for n in names)
                + ("" if w["pairs"] > 0 else " (physics alone: the training outputs are not read)"))
-    for f, axes in low.hard.items():
-        faces = ", ".join(f"{low.grid.coords[ax]} {side}" for ax, sides in axes.items() for side in sorted(sides))
-        out.append(f"  hard: {f} = 0 on {faces} (u = φ·N, φ a product of sines)")
-    for name, kind, _ in low.terms:
-        out.append(f"  {kind} {name}: on the grid, {'interior nodes' if kind == 'equation' else 'face nodes'}")
-    out.append(f"  model ({', '.join(low.fields)}) = {low.model.arch}: {low.param_count:,} parameters, "
-               f"{len(low.inputs) + low.points.shape[-1]} values per grid point in")
+    if points:
+        for f in (low.hard.rewrites if low.hard else {}):
+            out.append(f"  hard: {f} (compiler/hard: the conditions hold exactly at every point)")
+        for name, kind, _ in low.terms:
+            where = ", ".join(f"{k} × {n}" for k, n in _counts(low, name).items())
+            out.append(f"  {kind} {name}: at sampled points, per input function: {where}")
+        out.append(f"  model ({', '.join(low.fields)}) = {low.model.arch}: {low.param_count:,} parameters, "
+                   f"{low.M} sensor values and {low.D} coordinates per point in")
+    else:
+        for f, axes in low.hard.items():
+            faces = ", ".join(f"{low.grid.coords[ax]} {side}" for ax, sides in axes.items() for side in sorted(sides))
+            out.append(f"  hard: {f} = 0 on {faces} (u = φ·N, φ a product of sines)")
+        for name, kind, _ in low.terms:
+            out.append(f"  {kind} {name}: on the grid, {'interior nodes' if kind == 'equation' else 'face nodes'}")
+        out.append(f"  model ({', '.join(low.fields)}) = {low.model.arch}: {low.param_count:,} parameters, "
+                   f"{len(low.inputs) + low.points.shape[-1]} values per grid point in")
     stages = ", ".join(f"{s['optimizer']} × {s['steps']}" for s in ch.train["stages"]) or "default (adam × 2000)"
     out.append(f"  train: {stages}; batch {prob.settings.get('batch', 20)}; "
                f"precision {'float64' if prob.float64 else 'float32'}")
     return "\n".join(out)
+
+
+def _counts(low, term) -> dict:
+    """{region: points per input function and step} of a point-sampled operator's term."""
+    n = low.region_n
+    t = next(t for t in low.ir.terms if t.name == term)
+    return {k: n[k] for k, _ in t.parts}
 
 
 def run_operator(args, prob, out: Path, t0: float, versions: dict) -> int:
@@ -85,7 +104,7 @@ def run_operator(args, prob, out: Path, t0: float, versions: dict) -> int:
                 "pairs": {"train": int(data["a_train"].shape[0]), "test": int(data["a_test"].shape[0])},
                 "grid": dict(prob.checked.grid)}
     metrics = {"history": res.history,
-               "final": {"loss": res.final_loss, "terms": {"pairs": res.final_loss},
+               "final": {"loss": res.final_loss, "terms": res.final_terms,
                          "relative_l2": res.errors.get("mean", {}), "worst_relative_l2": res.errors.get("worst", {}),
                          "stopped": res.stopped, "notes": []},
                "run": run_info}
@@ -141,12 +160,16 @@ def eval_operator(args, prob, f: Path) -> int:
         if missing:
             raise error("E418", f"{p.name} has no array `{missing[0]}`",
                         hint=f"its arrays: {', '.join(sorted(arrays)) or 'none'}; name one after each input function")
-        d = len(prob.lowered.shape)
+        sensors = getattr(prob.lowered, "in_shape", None)      # a point-sampled operator's fixed sensors
+        d = len(sensors or prob.lowered.shape)
         shapes = {n: np.shape(arrays[n]) for n in names}
         for n, s in shapes.items():
             if len(s) != d + 1 or len(set(shapes.values())) > 1 or min(s[1:]) < 2:
                 raise error("E419", f"array `{n}` of {p.name} has shape {s}; inputs are (N, *grid) with {d} grid "
                             "axis(es), the same for every input")
+            if sensors and tuple(s[1:]) != tuple(sensors):
+                raise error("E419", f"array `{n}` of {p.name} has shape {s}; this operator's inputs are its "
+                            f"sensor values, (N, {', '.join(map(str, sensors))})")
         pred = prob.predict(params, {n: np.asarray(arrays[n], np.float64) for n in names})
         out = Path(args.out) if args.out else f.parent / "eval.npz"
         io.write_npz(out, {k: np.asarray(v) for k, v in pred.items()})

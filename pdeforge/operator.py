@@ -32,12 +32,18 @@ class OperatorProblem(Compiled):
     def __init__(self, checked, text: str, file: str = "<input>", float64: bool | None = None, allow_path=()):
         from pdeforge.api import precision
         from pdeforge.compiler.operator import OperatorLowered
+        from pdeforge.compiler.operator_points import PointOperatorLowered, is_pointwise
         self.text, self.file, self.allow_path = text, file, tuple(allow_path)
         self.checked = checked
         self.settings = dict(checked.train["settings"])
         self.float64, self.dtype = precision(self.settings, float64)
         try:
-            self.lowered = OperatorLowered(checked, self.dtype)
+            # a model that maps one point at a time (a DeepONet) runs on sampled points
+            lowering = PointOperatorLowered if is_pointwise(checked) else OperatorLowered
+            self.lowered = lowering(checked, self.dtype)
+            if lowering is PointOperatorLowered:
+                from pdeforge.runtime.sampling import region_counts
+                self.lowered.region_n = region_counts(self.lowered, self.lowered.counts)
         except PdeError as e:
             e.file, e.source = e.file or file, e.source or text
             raise
@@ -94,11 +100,19 @@ class OperatorProblem(Compiled):
     def _solver_args(self):
         ch, low = self.checked, self.lowered
         fn = ch.inputs[low.inputs[0]]
-        params = {**ch.pairs["options"], "sigma": fn.sigma, "tau": fn.tau, "gamma": fn.gamma}
-        params["fine"] = int(params["fine"]) or None      # 0: solve at the grid itself
+        params = dict(ch.pairs["options"])
+        if fn.kind == "rbf":
+            params.update(length=fn.length, variance=fn.variance)
+            t = ch.time
+            if t is not None and t.name in ch.grid:       # the fields' time nodes
+                params["nt"] = ch.grid[t.name]
+        else:
+            params.update(sigma=fn.sigma, tau=fn.tau, gamma=fn.gamma)
+        if "fine" in params:
+            params["fine"] = int(params["fine"]) or None      # 0: solve at the grid itself
         if fn.kind == "threshold":
             params.update(high=fn.high, low=fn.low)
-        return ch.pairs["solver"], params, low.shape[0]
+        return ch.pairs["solver"], params, ch.grid[fn.coords[0]]
 
     def _solve(self):
         from pdeforge import datasets
@@ -117,9 +131,14 @@ class OperatorProblem(Compiled):
             a = jnp.stack([jnp.asarray(inputs[n], self.dtype) for n in self.inputs], axis=-1)
         else:
             a = jnp.asarray(inputs, self.dtype)
-            if a.ndim == len(self.lowered.shape) + 1:
+            if a.ndim == len(getattr(self.lowered, "in_shape", self.lowered.shape)) + 1:
                 a = a[..., None]
         shape = tuple(a.shape[1:-1])
+        sensors = getattr(self.lowered, "in_shape", None)    # point-sampled: the inputs are fixed sensors
+        if sensors is not None:
+            if shape != tuple(sensors):
+                raise ValueError(f"inputs of shape {shape}; this operator's sensors are {tuple(sensors)}")
+            shape = tuple(self.lowered.shape)
         feats = None if shape == tuple(self.lowered.shape) else self.lowered.features_for(shape)
         y = self.lowered.apply(params, a, self.norm, feats)
         return {f: y[..., j] for j, f in enumerate(self.fields)}

@@ -34,11 +34,13 @@ def from_file(checked, lowered, file: str, allow=()) -> dict:
         a = np.asarray(arrays[theirs])
         if a.dtype.kind not in "fiu":
             raise error("E419", f"array `{theirs}` of {p.name} holds {a.dtype}, not numbers", spec["span"])
-        if a.ndim != 1 + len(lowered.shape) or a.shape[1:] != lowered.shape:
+        # a point-sampled operator's inputs are its sensors, on the inputs' own grid
+        shape = tuple(getattr(lowered, "in_shape", lowered.shape)) if ours in lowered.inputs else tuple(lowered.shape)
+        if a.ndim != 1 + len(shape) or a.shape[1:] != shape:
             raise error("E419", f"array `{theirs}` of {p.name} has shape {a.shape}; the grid needs (N, "
-                        f"{', '.join(str(s) for s in lowered.shape)})", spec["span"],
+                        f"{', '.join(str(s) for s in shape)})", spec["span"],
                         hint="set `grid` to the data's resolution: " + ", ".join(
-                            f"{c} = {s}" for c, s in zip(checked.grid, a.shape[1:])) if a.ndim == 1 + len(lowered.shape)
+                            f"{c} = {s}" for c, s in zip(checked.grid, a.shape[1:])) if a.ndim == 1 + len(shape)
                         else "one sample per row, then the grid's axes")
         out[ours] = a.astype(np.float64)
     ns = {k: v.shape[0] for k, v in out.items()}

@@ -97,7 +97,12 @@ def _operator_plot(plt, data, coords, shape, f, path, shown=4):
             for j, (V, title) in enumerate(((ref[i], "reference"), (pred[i], "prediction"),
                                             (np.abs(pred[i] - ref[i]), "|error|"))):
                 m = axs[i, j].pcolormesh(B, A, V, shading="auto", cmap="magma" if j == 2 else "viridis")
+                if j == 2:      # the input's error in the title, as in 1-D
+                    e = np.linalg.norm(pred[i] - ref[i]) / max(np.linalg.norm(ref[i]), 1e-300)
+                    title = f"|error| (rel. L2 {e:.2e})"
                 axs[i, j].set_title(f"{f} {i + 1}: {title}")
+                axs[i, j].set_xlabel(coords[1])
+                axs[i, j].set_ylabel(coords[0])
                 axs[i, j].set_aspect("equal")
                 fig.colorbar(m, ax=axs[i, j])
     fig.tight_layout()
