@@ -117,6 +117,20 @@ architecture deeponet(width = 64, depth = 3, basis = 32, branch = 1, activation 
   y = activation(mlp(y, width = width, depth = depth, activation = activation, outputs = basis * outputs))
   return bias(group_sum(b * y, outputs))
 
+# Stacked DeepONet: one branch net per basis function (and output), each [branch →
+# width × depth → 1], beside one trunk as in `deeponet` (Lu, Jin, Pang, Zhang &
+# Karniadakis 2021, "Learning nonlinear operators via DeepONet", the stacked form). The
+# first layer of every branch net sees all the sensors, so together they are one dense
+# layer; after it the nets are independent: `grouped_dense`, one weight block per net.
+architecture stacked_deeponet(width = 16, depth = 3, basis = 32, branch = 1, activation = tanh):
+  b, y = split(inputs, branch, width_of(inputs) - branch)
+  b = activation(dense(b, basis * outputs * width))
+  repeat depth - 1:
+    b = activation(grouped_dense(b, width, groups = basis * outputs))
+  b = grouped_dense(b, 1, groups = basis * outputs)
+  y = activation(mlp(y, width = width, depth = depth, activation = activation, outputs = basis * outputs))
+  return bias(group_sum(b * y, outputs))
+
 # Fourier neural operator: lift each grid point's features to `width` channels, then
 # `layers` Fourier layers h ← σ(K h + W h), K a spectral convolution keeping the lowest
 # `modes` Fourier modes (a complex width×width matrix per mode) and W a pointwise dense

@@ -85,6 +85,7 @@ EXAMPLES = {
     "slice": [arch("a, b = split(inputs, 2)\nreturn dense(concat(b, a), outputs)"),
               arch("a, b = split(dense(inputs, 5), 2, 3)\nreturn dense(a, outputs) + dense(b, outputs)")],
     "group_sum": [ret("group_sum(dense(inputs, 6), 3)")],
+    "grouped_dense": [ret("grouped_dense(dense(inputs, 6), 2, groups = 3)")],
     "width_of": [ret("dense(inputs, width_of(inputs) * 2)")],
     "spectral": [ret("spectral(inputs, 3, 4)"), ret("spectral(dense(inputs, 2), 3, (2, 3))")],
     "pad": [ret("crop(dense(pad(inputs, 2), 3), 2)"), ret("crop(pad(inputs, 1, dims = 2), 1, dims = 2)")],

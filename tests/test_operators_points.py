@@ -206,3 +206,26 @@ def test_pideeponet_examples_full_recipe(tmp_path, name, target):
     err = m["final"]["relative_l2"]["s"]
     print(f"{name}: {err:.3e} in {m['run']['wall_s']:.0f} s")
     assert err <= target
+
+
+def test_a_stacked_deeponet_has_one_branch_net_per_basis_function():
+    p = pdeforge.loads(_anti(s=100, model="stacked_deeponet()"))
+    low = p.lowered
+    # branch: one dense 100 → 32·16, then 32 independent nets 16 → 16 → 16 → 1; trunk [1 → 16 × 3 → 32]; bias
+    branch = 100 * 512 + 512 + 2 * 32 * (16 * 16 + 16) + 32 * (16 + 1)
+    trunk = 1 * 16 + 16 + 2 * (16 * 16 + 16) + 16 * 32 + 32
+    assert low.param_count == branch + trunk + 1 == 70785
+    # each group of grouped_dense is its own dense map: against a loop over the groups
+    from pdeforge.compiler.network.layers import KINDS
+    k = KINDS["grouped_dense"]
+    a = {"groups": 3, "fan_in": 4, "per": 2}
+    prm = k.init(jax.random.PRNGKey(0), a, jnp.float32)
+    x = jax.random.normal(jax.random.PRNGKey(1), (5, 12))
+    y = k.apply(a, prm, [x])
+    want = np.concatenate([np.asarray(x[:, 4 * g:4 * g + 4] @ prm["W"][g] + prm["b"][g]) for g in range(3)], 1)
+    np.testing.assert_allclose(np.asarray(y), want, rtol=1e-6, atol=1e-6)
+    with pytest.raises(PdeError) as e:
+        pdeforge.loads(_anti(model="stacked_deeponet()").replace("problem anti", """architecture bad():
+  return grouped_dense(inputs, 2, groups = 3)
+problem anti""").replace("model s = stacked_deeponet()", "model s = bad()"))
+    assert e.value.diagnostics[0].code == "E218"

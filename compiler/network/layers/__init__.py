@@ -5,7 +5,7 @@ that checks the call's arguments and adds the node.
 
   registry.py     `Kind`, `KINDS`, `register` and the generic lookups
   elementwise.py  activations, arithmetic between layers and numbers, `fused`
-  dense.py        dense, sandwich_dense, lipschitz_dense, kan_layer
+  dense.py        dense, grouped_dense, sandwich_dense, lipschitz_dense, kan_layer
   features.py     fourier, gaussian_features, periodic
   structure.py    input, output, scalar, bias, concat, split, group_sum, width_of
   spectral.py     grid kinds for neural operators: spectral (FNO), pad, crop; check_grid

@@ -1,5 +1,6 @@
 """Kinds with trained weight matrices: `dense` (with its initialisers, random weight
-factorisation and sign constraints), the Lipschitz layers of Wang & Manchester 2023
+factorisation and sign constraints), `grouped_dense` (independent dense maps side by
+side: the branch nets of a stacked DeepONet), the Lipschitz layers of Wang & Manchester 2023
 (`sandwich_dense`, `lipschitz_dense`) and Kolmogorov–Arnold layers (`kan_layer`)."""
 from __future__ import annotations
 
@@ -113,6 +114,41 @@ def _dense_describe(a):
 
 register(Kind("dense", _dense_apply, _dense_shapes, init=_dense_init, describe=_dense_describe,
               surface="dense", build=_dense_build))
+
+
+# ---- grouped_dense: G independent dense maps side by side (a block-diagonal weight) -----
+def _grouped_build(b, e, env, arch):
+    b.args(e, 2, 2, "a layer, a width per group and `groups`: `grouped_dense(h, 32, groups = 8)`", ("groups",))
+    h = b.layer(e.args[0], env, arch, "grouped_dense")
+    w = b.width(e.args[1], env, arch)
+    if e.kwarg("groups") is None:
+        raise error("E218", "`grouped_dense` needs its number of groups: `groups = G`", e.span)
+    g = b.width(e.kwarg("groups"), env, arch)
+    if h.width % g:
+        raise error("E218", f"width {h.width} does not split into {g} equal groups", e.span)
+    return b.add("grouped_dense", g * w, [h], e.span, groups=g, fan_in=h.width // g, per=w)
+
+
+def _grouped_shapes(a):
+    return {"W": (a["groups"], a["fan_in"], a["per"]), "b": (a["groups"], a["per"])}
+
+
+def _grouped_init(key, a, dtype):   # Glorot normal per group, as `dense`
+    g, fi, fo = a["groups"], a["fan_in"], a["per"]
+    return {"W": math.sqrt(2.0 / (fi + fo)) * jax.random.normal(key, (g, fi, fo), dtype),
+            "b": jnp.zeros((g, fo), dtype)}
+
+
+def _grouped_apply(a, p, args):     # (..., G·k) -> (..., G·w): group j's k columns to its w columns
+    h = args[0]
+    x = h.reshape(h.shape[:-1] + (a["groups"], a["fan_in"]))
+    y = jnp.einsum("...gk,gkw->...gw", x, p["W"]) + p["b"]
+    return y.reshape(h.shape[:-1] + (a["groups"] * a["per"],))
+
+
+register(Kind("grouped_dense", _grouped_apply, _grouped_shapes, init=_grouped_init,
+              describe=lambda a: f"{a['groups']} groups of {a['fan_in']} -> {a['per']}", surface="grouped_dense",
+              build=_grouped_build))
 
 
 # ---- Lipschitz layers (Wang & Manchester 2023, sandwich and linear layers) -------------
