@@ -117,7 +117,7 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
     params = jax.jit(problem.init)(k_init)
 
     labels = low.weights["pairs"] > 0        # `weights pairs = 0`: physics alone, the outputs are never read
-    if not labels and low.terms:
+    if not labels and low.terms and low.fit_scale:
         norm = problem.norm = physics_scale(low, params, a_tr[:batch], norm)
 
     def loss(p, a, u, k):
