@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from pdeforge.compiler.operator import rel_l2
 from pdeforge.dsl.diagnostics import error
@@ -139,7 +140,7 @@ def train_operator(problem, data: dict, *, steps=None, seed=None, progress="auto
                 (value, terms), g = jax.value_and_grad(loss, has_aux=True)(
                     p, a_tr[idx], u_tr[idx] if labels else None, jax.random.fold_in(k_points, start + i))
                 upd, s = opt.update(g, s, p)
-                return jax.tree_util.tree_map(lambda x, d: x + d, p, upd), s, value, terms
+                return optax.apply_updates(p, upd), s, value, terms
             zero = jnp.zeros((), dt)
             terms0 = {k: zero for k in (["pairs"] if labels else []) + [t[0] for t in low.terms]}
             return jax.lax.fori_loop(0, count, step, (params, state, zero, terms0))
