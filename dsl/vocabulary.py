@@ -104,7 +104,7 @@ SOLVERS: Mapping[str, Solver] = MappingProxyType({
                              "(pdeforge/datasets/antiderivative.py)"),
     "diffusion_reaction": Solver({"diffusion": 0.01, "reaction": 0.01, "fine": 0}, 1, "rbf", "nodes",
                                  "s_t = diffusion s_xx + reaction s^2 + f(x) on [0, 1]^2, s = 0 at t = 0 and "
-                                 "x = 0, 1; Crank-Nicolson (pdeforge/datasets/diffusion_reaction.py)"),
+                                 "x = 0, 1; TR-BDF2 (pdeforge/datasets/diffusion_reaction.py)"),
     "darcy": Solver({"fine": 0}, 2, "threshold", "nodes",
                     "-div(a grad u) = 1 on the unit square, u = 0 on the boundary (pdeforge/datasets/darcy.py)"),
 })
